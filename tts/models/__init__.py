@@ -1,0 +1,1 @@
+from tts.models.sovits import SoVITSModel, load_sovits  # noqa: F401
