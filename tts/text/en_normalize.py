@@ -1,0 +1,185 @@
+"""English text normalization as GPT-SoVITS v2 does it before English g2p.
+
+Numbers, money, times, units, fractions and ordinals are spelled out with ``inflect``; accents
+are stripped; everything except ASCII letters, spaces and ``' . , ? ! -`` is dropped; an
+uppercase letter that does not start a word is split off (``OpenAI`` -> ``Open A I``) so that
+acronyms are read letter by letter; runs of punctuation collapse to their first mark.
+
+Upstream's quirks are kept on purpose, because voices were trained on their output (for example
+a negative number eats the space before it: ``is -5`` -> ``isnegative five``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Full-width sentence marks mapped to ASCII. Upstream's table also lists ";:，；" -> "," and quotes
+# -> "'", but as escaped literal patterns that never match: those characters are later dropped
+# (or, for ":", read as a clock time) instead. We match what upstream actually does.
+_PUNCT_MAP = {"。": ".", "！": "!", "？": "?"}
+_PUNCT_MAP_RE = re.compile("|".join(re.escape(k) for k in _PUNCT_MAP))
+
+# Punctuation phones; a run of them (or one after whitespace) keeps only its first character.
+_PHONE_PUNCT = "!?…,.-"
+_CONSECUTIVE_PUNCT_RE = re.compile(f"([{re.escape(_PHONE_PUNCT)}\\s])([{re.escape(_PHONE_PUNCT)}])+")
+
+_UNITS = {
+    "m": ("meter", "meters"),
+    "km": ("kilometer", "kilometers"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "ft": ("feet", "feet"),
+    "L": ("liter", "liters"),
+    "tbsp": ("tablespoon", "tablespoons"),
+    "tsp": ("teaspoon", "teaspoons"),
+    "h": ("hour", "hours"),
+    "min": ("minute", "minutes"),
+    "s": ("second", "seconds"),
+    "°C": ("degree celsius", "degrees celsius"),
+    "°F": ("degree fahrenheit", "degrees fahrenheit"),
+}
+
+_LIST_ORDINAL_RE = re.compile(r"\b([0-9]+)\. ")  # "1. " at the start of a list item
+_OPERAND = r"(?:-?\d+(?:\.\d+)?[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|\.\d+[⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*|[A-Za-z][⁰¹²³⁴⁵⁶⁷⁸⁹ˣʸⁿ]*)"
+_ARITHMETIC_RE = re.compile(f"({_OPERAND})\\s+([-+×÷=])\\s+({_OPERAND})")
+_OPERATOR_WORDS = {"+": " plus ", "-": " minus ", "×": " times ", "÷": " divided by ", "=": " Equals "}
+_NEGATIVE_RE = re.compile(r"(?:^|\s+)-(\d+)")
+_GROUPED_NUMBER_RE = re.compile(r"([0-9][0-9,]+[0-9])")
+_CLOCK_RE = re.compile(r"\b([01]?[0-9]|2[0-3]):([0-5][0-9])\b")
+_UNIT_RE = re.compile(r"\b([0-9]+(\.[0-9]+)?(m|km|km/h|ft|L|tbsp|tsp|h|min|s|°C|°F))\b")
+_POUNDS_BEFORE_RE = re.compile(r"£([0-9.,]*[0-9]+)")
+_POUNDS_AFTER_RE = re.compile(r"([0-9.,]*[0-9]+)£")
+_DOLLARS_BEFORE_RE = re.compile(r"\$([0-9.,]*[0-9]+)")
+_DOLLARS_AFTER_RE = re.compile(r"([(0-9.,]*[0-9]+)\$")
+_DECIMAL_RE = re.compile(r"([0-9]+\.\s*[0-9]+)")
+_FRACTION_RE = re.compile(r"([0-9]+/[0-9]+)")
+_ORDINAL_SUFFIX_RE = re.compile(r"[0-9]+(st|nd|rd|th)")
+_INTEGER_RE = re.compile(r"[0-9]+")
+_NOT_SPEAKABLE_RE = re.compile(r"[^ A-Za-z'.,?!\-]")
+_INNER_CAPITAL_RE = re.compile(r"(?<!^)(?<!\s)([A-Z])")
+
+
+@lru_cache(maxsize=1)
+def _inflect():
+    import inflect
+
+    return inflect.engine()
+
+
+def _list_ordinal(m: re.Match) -> str:
+    return _inflect().ordinal(m.group(1)) + ", "
+
+
+def _arithmetic(m: re.Match) -> str:
+    return m.group(1) + _OPERATOR_WORDS[m.group(2)] + m.group(3)
+
+
+def _clock(m: re.Match) -> str:
+    hours, minutes = int(m.group(1)), int(m.group(2))
+    period = "a.m." if hours < 12 else "p.m."
+    if hours > 12:
+        hours -= 12
+    words = _inflect().number_to_words(hours)
+    if minutes == 0:
+        return f"{words} o'clock {period}"
+    return f"{words} {_inflect().number_to_words(minutes)} {period}"
+
+
+def _unit(m: re.Match) -> str:
+    whole, decimals, unit = m.group(1), m.group(2), m.group(3)
+    # Upstream reads "1 m" as singular only for an integer 1 (it drops the "." before comparing).
+    value = int(whole.replace(unit, "").replace(".", ""))
+    plural = not (decimals is None and value == 1)
+    return whole.replace(unit, " " + _UNITS[unit][int(plural)])
+
+
+def _money(amount: str, unit: tuple[str, str], sub: tuple[str, str], zero: str) -> str:
+    parts = amount.split(".")
+    if len(parts) > 2:
+        return amount + " " + unit[1]
+    main = int(parts[0]) if parts[0] else 0
+    cents = int(parts[1].ljust(2, "0")) if len(parts) > 1 and parts[1] else 0
+    main_words = f"{main} {unit[0] if main == 1 else unit[1]}"
+    cent_words = f"{cents} {sub[0] if cents == 1 else sub[1]}"
+    if main and cents:
+        return f"{main_words} and {cent_words}"
+    if main:
+        return main_words
+    if cents:
+        return cent_words
+    return zero
+
+
+def _pounds(m: re.Match) -> str:
+    return _money(m.group(1), ("pound", "pounds"), ("penny", "pence"), "zero pounds")
+
+
+def _dollars(m: re.Match) -> str:
+    return _money(m.group(1), ("dollar", "dollars"), ("cent", "cents"), "zero dollars")
+
+
+def _decimal(m: re.Match) -> str:
+    integer, fraction = m.group(1).split(".")[:2]
+    return integer + " point " + " ".join(fraction)
+
+
+def _fraction(m: re.Match) -> str:
+    numerator, denominator = (int(x) for x in m.group(0).split("/"))
+    top = _inflect().number_to_words(numerator)
+    if denominator == 1:
+        return top
+    if denominator == 2:
+        return f"{top} {'half' if numerator == 1 else 'halves'}"
+    bottom = _inflect().ordinal(_inflect().number_to_words(denominator))
+    return f"{top} {bottom}{'s' if numerator > 1 else ''}"
+
+
+def _ordinal(m: re.Match) -> str:
+    return _inflect().number_to_words(m.group(0))
+
+
+def _integer(m: re.Match) -> str:
+    num = int(m.group(0))
+    eng = _inflect()
+    if 1000 < num < 3000:  # read like a year
+        if num == 2000:
+            return "two thousand"
+        if 2000 < num < 2010:
+            return "two thousand " + eng.number_to_words(num % 100)
+        if num % 100 == 0:
+            return eng.number_to_words(num // 100) + " hundred"
+        return eng.number_to_words(num, andword="", zero="oh", group=2).replace(", ", " ")
+    return eng.number_to_words(num, andword="")
+
+
+def expand_english(text: str) -> str:
+    """Spell out numbers and symbols and keep only what the English g2p reads (upstream's order)."""
+    text = _LIST_ORDINAL_RE.sub(_list_ordinal, text)
+    while _ARITHMETIC_RE.search(text):
+        text = _ARITHMETIC_RE.sub(_arithmetic, text)
+    text = _NEGATIVE_RE.sub(lambda m: "negative " + m.group(1), text)
+    text = _GROUPED_NUMBER_RE.sub(lambda m: m.group(1).replace(",", ""), text)
+    text = _CLOCK_RE.sub(_clock, text)
+    text = _UNIT_RE.sub(_unit, text)
+    text = _POUNDS_BEFORE_RE.sub(_pounds, text)
+    text = _POUNDS_AFTER_RE.sub(_pounds, text)
+    text = _DOLLARS_BEFORE_RE.sub(_dollars, text)
+    text = _DOLLARS_AFTER_RE.sub(_dollars, text)
+    text = _DECIMAL_RE.sub(_decimal, text)
+    text = _FRACTION_RE.sub(_fraction, text)
+    text = _ORDINAL_SUFFIX_RE.sub(_ordinal, text)
+    text = _INTEGER_RE.sub(_integer, text)
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    text = text.replace("%", " percent")
+    text = _NOT_SPEAKABLE_RE.sub("", text)
+    text = re.sub(r"(?i)i\.e\.", "that is", text)
+    text = re.sub(r"(?i)e\.g\.", "for example", text)
+    return _INNER_CAPITAL_RE.sub(r" \1", text)
+
+
+def normalize_english(text: str) -> str:
+    """Normalize an English piece exactly as upstream's ``english.text_normalize`` (v2) does."""
+    text = _PUNCT_MAP_RE.sub(lambda m: _PUNCT_MAP[m.group(0)], text)
+    text = expand_english(text)
+    return _CONSECUTIVE_PUNCT_RE.sub(r"\1", text)
