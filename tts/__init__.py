@@ -1,0 +1,33 @@
+"""GPT-SoVITS inference: text -> speech in a cloned voice, loading upstream's model files.
+
+``from tts import TTSEngine, Voice, AudioChunk``. Importing the package loads no model and
+imports no heavy dependency; the names resolve on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__all__ = ["AudioChunk", "SegmentStats", "TTSEngine", "Voice"]
+
+_EXPORTS = {
+    "AudioChunk": "tts.engine",
+    "SegmentStats": "tts.engine",
+    "TTSEngine": "tts.engine",
+    "Voice": "tts.voices",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tts.engine import AudioChunk, SegmentStats, TTSEngine
+    from tts.voices import Voice
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tts' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

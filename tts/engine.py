@@ -1,0 +1,309 @@
+"""The TTS engine: text + voice -> int16 speech, whole or one chunk per text segment.
+
+Per request (all state local to the call, never on the engine):
+  seed one ``torch.Generator`` -> ``split_for_synthesis`` -> per segment: phones + BERT ->
+  t2s tokens (prompt phones/BERT/tokens + the segment's) -> SoVITS waveform (the segment's
+  phones, the voice's speaker embedding, speed, noise) -> peak scaled to 1 when above ->
+  fragment interval of silence appended -> int16 (clipped, not wrapped).
+
+Random draws happen in upstream's order for one segment per batch: the t2s steps of a segment,
+then its SoVITS noise, segment after segment, so the same seed gives upstream's audio.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tts.voices import LoadedVoice, ReferencePrompt, Voice, VoiceCache, prompt_transcript
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("zh", "en", "auto")
+FRAGMENT_INTERVAL_S = 0.3  # upstream's default silence after every segment
+EMPTY_SILENCE_S = 0.3  # what text with nothing to pronounce yields
+
+
+@dataclass(frozen=True)
+class SegmentStats:
+    """Where the time of one segment went (seconds), for logs and benchmarks."""
+
+    text_s: float  # text frontend (normalization, g2p)
+    bert_s: float  # BERT features
+    t2s_s: float  # semantic token generation (prefill + decoding)
+    tokens: int  # semantic tokens generated (25 per second of audio at speed 1)
+    sovits_s: float  # SoVITS decoding
+    audio_s: float  # seconds of audio produced (without the fragment interval)
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One synthesized text segment: mono int16 PCM at ``sample_rate``, silence interval included.
+
+    Unpacks as ``sample_rate, pcm = chunk``.
+    """
+
+    sample_rate: int
+    pcm: np.ndarray  # (samples,) int16
+    text: str  # the segment's text ("" for the silence of an empty request)
+    stats: SegmentStats | None = field(default=None, compare=False)
+
+    def __iter__(self):
+        return iter((self.sample_rate, self.pcm))
+
+
+@dataclass(frozen=True)
+class SynthesisOptions:
+    """Per-call synthesis settings (upstream's defaults); validated on construction."""
+
+    language: str = "zh"
+    top_k: int = 15
+    top_p: float = 1.0
+    temperature: float = 1.0
+    repetition_penalty: float = 1.35
+    speed: float = 1.0
+    noise_scale: float = 0.5
+    fragment_interval: float = FRAGMENT_INTERVAL_S
+    max_tokens: int | None = None  # per segment; None = the GPT file's 50 x max_sec
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.language not in LANGUAGES:
+            problems.append(f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
+        if not (isinstance(self.top_k, int) and self.top_k >= 1):
+            problems.append(f"top_k must be an integer >= 1, got {self.top_k!r}")
+        if not 0.0 < self.top_p <= 1.0:
+            problems.append(f"top_p must be in (0, 1], got {self.top_p!r}")
+        if not self.temperature > 0.0:
+            problems.append(f"temperature must be > 0, got {self.temperature!r}")
+        if not self.repetition_penalty > 0.0:
+            problems.append(f"repetition_penalty must be > 0, got {self.repetition_penalty!r}")
+        if not 0.1 <= self.speed <= 10.0:
+            problems.append(f"speed must be between 0.1 and 10, got {self.speed!r}")
+        if not self.noise_scale >= 0.0:
+            problems.append(f"noise_scale must be >= 0, got {self.noise_scale!r}")
+        if not 0.0 <= self.fragment_interval <= 10.0:
+            problems.append(f"fragment_interval must be between 0 and 10 s, got {self.fragment_interval!r}")
+        if self.max_tokens is not None and not (isinstance(self.max_tokens, int) and self.max_tokens >= 1):
+            problems.append(f"max_tokens must be None or an integer >= 1, got {self.max_tokens!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def to_int16(wav: np.ndarray) -> np.ndarray:
+    """Float audio in [-1, 1] -> int16 as upstream (x * 32768, truncated), but clipped instead of
+    wrapped: upstream turns a sample of exactly 1.0 into -32768."""
+    scaled = np.asarray(wav, dtype=np.float32) * np.float32(32768.0)
+    return np.clip(scaled, -32768.0, 32767.0).astype(np.int16)
+
+
+def finish_segment(wav: np.ndarray, sample_rate: int, fragment_interval: float) -> np.ndarray:
+    """Upstream's per-segment post-processing: divide by the peak when it is above 1, append
+    ``int(sample_rate * fragment_interval)`` zeros, convert to int16."""
+    wav = np.asarray(wav, dtype=np.float32)
+    peak = float(np.abs(wav).max()) if wav.size else 0.0
+    if peak > 1.0:
+        wav = wav / np.float32(peak)
+    silence = np.zeros(int(sample_rate * fragment_interval), dtype=np.float32)
+    return to_int16(np.concatenate([wav, silence]))
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """"auto" -> cuda when available, else cpu; anything else as torch understands it."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} requested but CUDA is not available")
+    return dev
+
+
+class TTSEngine:
+    """GPT-SoVITS inference for any number of voices on one device.
+
+    Shared by concurrent requests: each call keeps its own state (generator, segments); model
+    work is serialized by one lock per engine (one engine per device). Up to ``max_voices``
+    voices stay loaded; the least recently used one leaves first and is reloaded on next use.
+    """
+
+    def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
+                 dtype: torch.dtype | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4):
+        from tts.models.bert import BertFeatures
+        from tts.models.ssl import HubertSSL
+        from tts.text import Frontend
+
+        self.device = resolve_device(device)
+        if dtype is None:
+            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.dtype = dtype
+        self._lock = threading.RLock()  # one per device: model work never runs twice at once here
+        self.timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        self.bert = BertFeatures.load(Path(bert_path), self.device, self.dtype)
+        self.timings["bert_load_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.ssl = HubertSSL.load(Path(cnhubert_path), self.device, self.dtype)
+        self.timings["hubert_load_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.frontend = Frontend(g2pw_dir=Path(g2pw_path) if g2pw_path is not None else None, bert_dir=Path(bert_path))
+        self.timings["frontend_load_s"] = time.perf_counter() - t0
+        self.voices = VoiceCache(max_voices, self._load)
+
+    # ---- voices -------------------------------------------------------------------------------
+
+    def load_voice(self, gpt_path: str | Path, sovits_path: str | Path, ref_audio: str | Path, ref_text: str,
+                   ref_language: str = "zh") -> Voice:
+        """Load (or find in the cache) a voice: its two checkpoints and its reference prompt.
+
+        Raises CheckpointError for unusable model files, ReferenceAudioError when the reference
+        is unreadable or not 3-10 s long, ValueError for an empty transcript or unknown language.
+        """
+        if ref_language not in LANGUAGES:
+            raise ValueError(f"ref_language must be one of {', '.join(LANGUAGES)}, got {ref_language!r}")
+        paths = []
+        for name, p in (("gpt_path", gpt_path), ("sovits_path", sovits_path), ("ref_audio", ref_audio)):
+            p = Path(p).expanduser().resolve()
+            if not p.is_file():
+                raise FileNotFoundError(f"{name}: file not found: {p}")
+            paths.append(p)
+        prompt_transcript(ref_text, ref_language)  # fail early on an empty transcript
+        probe = Voice(paths[0], paths[1], paths[2], ref_text, ref_language, sample_rate=0, version="")
+        return self.voices.get(probe).voice
+
+    def _load(self, voice: Voice) -> LoadedVoice:
+        from tts.models import load_sovits, load_t2s
+        from tts.models.audio import load_prompt_wav16k, reference_spectrogram
+
+        timings: dict[str, float] = {}
+        with self._lock, torch.inference_mode():
+            t0 = time.perf_counter()
+            t2s = self.voices.find_model("t2s", voice.gpt_path)
+            if t2s is None:
+                t2s = load_t2s(voice.gpt_path, device=self.device, dtype=self.dtype)
+            sovits = self.voices.find_model("sovits", voice.sovits_path)
+            if sovits is None:
+                sovits = load_sovits(voice.sovits_path, device=self.device, dtype=self.dtype)
+            timings["model_load_s"] = time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            cfg = sovits.config
+            wav16k = load_prompt_wav16k(voice.ref_audio, cfg.sampling_rate)  # (n + pad,) float32
+            ssl = self.ssl(torch.from_numpy(wav16k))  # (1, 768, T)
+            tokens = sovits.extract_prompt_tokens(ssl).to(self.device)  # (T // 2,)
+            refer_spec = reference_spectrogram(voice.ref_audio, cfg, cfg.sampling_rate)  # (bins, frames)
+            refer_spec = refer_spec.to(self.device, self.dtype)
+            ge = sovits.speaker_embedding(refer_spec)  # (1, gin, 1)
+            timings["audio_prompt_s"] = time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            text = prompt_transcript(voice.ref_text, voice.ref_language)
+            phones = self.frontend.text_to_phones(text, language=voice.ref_language, version=sovits.version)
+            if len(phones) == 0:
+                raise ValueError(f"ref_text {voice.ref_text!r} has nothing pronounceable: no phones")
+            bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_prompt_phones)
+            timings["text_prompt_s"] = time.perf_counter() - t0
+
+        prompt = ReferencePrompt(
+            text=text, phones=phones, phone_ids=torch.tensor(phones.ids, dtype=torch.long, device=self.device),
+            bert=bert, tokens=tokens, refer_spec=refer_spec, ge=ge)
+        loaded = Voice(voice.gpt_path, voice.sovits_path, voice.ref_audio, voice.ref_text, voice.ref_language,
+                       sample_rate=cfg.sampling_rate, version=sovits.version)
+        logger.info("voice loaded: %s (%d prompt tokens, %d prompt phones) in %.2f s", voice.ref_audio,
+                    tokens.numel(), len(phones), sum(timings.values()))
+        return LoadedVoice(voice=loaded, t2s=t2s, sovits=sovits, prompt=prompt, timings=timings)
+
+    # ---- synthesis ----------------------------------------------------------------------------
+
+    def synthesize(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
+                   top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
+                   noise_scale: float = 0.5, repetition_penalty: float = 1.35,
+                   fragment_interval: float = FRAGMENT_INTERVAL_S,
+                   max_tokens: int | None = None) -> tuple[int, np.ndarray]:
+        """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined."""
+        chunks = list(self.stream(text, language, voice, top_k=top_k, top_p=top_p, temperature=temperature,
+                                  speed=speed, seed=seed, noise_scale=noise_scale,
+                                  repetition_penalty=repetition_penalty, fragment_interval=fragment_interval,
+                                  max_tokens=max_tokens))
+        return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
+
+    def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
+               top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
+               noise_scale: float = 0.5, repetition_penalty: float = 1.35,
+               fragment_interval: float = FRAGMENT_INTERVAL_S,
+               max_tokens: int | None = None) -> Iterator[AudioChunk]:
+        """Yield one AudioChunk per text segment as soon as it is synthesized.
+
+        Text with nothing to pronounce (empty, emoji, punctuation only) yields one chunk of
+        0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
+        the generator stops the work after the segment in progress.
+        """
+        if voice is None:
+            raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
+                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
+                                fragment_interval=fragment_interval, max_tokens=max_tokens)
+        return self._stream(text, voice, opts, seed)
+
+    def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None) -> Iterator[AudioChunk]:
+        from tts.text.segment import split_for_synthesis
+
+        loaded = self.voices.get(voice)
+        sr = loaded.voice.sample_rate
+        if seed is None or seed == -1:
+            seed = random.SystemRandom().randrange(2**32)
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(int(seed))
+        segments = split_for_synthesis(text) if text.strip() else []
+        produced = False
+        for segment in segments:
+            result = self._segment(loaded, segment, opts, generator)
+            if result is None:
+                continue
+            wav, stats = result
+            produced = True
+            yield AudioChunk(sr, finish_segment(wav, sr, opts.fragment_interval), segment, stats)
+        if not produced:
+            yield AudioChunk(sr, np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16), "")
+
+    def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions,
+                 generator: torch.Generator) -> tuple[np.ndarray, SegmentStats] | None:
+        """One text segment -> float waveform at the voice's rate, or None when it has nothing to say."""
+        prompt = loaded.prompt
+        with self._lock, torch.inference_mode():
+            t0 = time.perf_counter()
+            phones = self.frontend.text_to_phones(segment, language=opts.language, version=loaded.voice.version)
+            t1 = time.perf_counter()
+            if len(phones) == 0 or not phones.norm_text:
+                logger.debug("segment %r has nothing to pronounce; skipped", segment)
+                return None
+            bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
+            t2 = time.perf_counter()
+            target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)
+            all_ids = torch.cat([prompt.phone_ids, target_ids])  # (n_prompt + n_phones,)
+            all_bert = torch.cat([prompt.bert, bert], dim=1)  # (1024, n_prompt + n_phones)
+            tokens = loaded.t2s.generate(
+                all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
+                temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
+                max_tokens=opts.max_tokens, generator=generator)  # (n_tokens,)
+            t3 = time.perf_counter()
+            if tokens.numel() == 0:
+                logger.warning("t2s produced no tokens for segment %r; skipped", segment)
+                return None
+            wav = loaded.sovits.decode(tokens, target_ids, ge=prompt.ge, noise_scale=opts.noise_scale,
+                                       speed=opts.speed, generator=generator)  # (samples,)
+            wav = wav.float().cpu().numpy()
+            t4 = time.perf_counter()
+        sr = loaded.voice.sample_rate
+        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t3 - t2, tokens=int(tokens.numel()),
+                             sovits_s=t4 - t3, audio_s=len(wav) / sr)
+        return wav, stats
