@@ -55,7 +55,10 @@ def penalize_repetition(logits: torch.Tensor, previous: torch.Tensor, penalty: f
 
 
 def top_p_filter(logits: torch.Tensor, top_p: float) -> torch.Tensor:
-    """Keep the smallest set of most likely tokens whose probability reaches ``top_p`` (always >= 1 token)."""
+    """Keep the most likely tokens while their cumulative probability stays <= ``top_p`` (always >= 1 token).
+
+    As upstream: the token whose cumulative probability crosses ``top_p`` is dropped too.
+    """
     if top_p >= 1.0:
         return logits
     sorted_logits, sorted_index = torch.sort(logits, descending=True)  # (B, V)
