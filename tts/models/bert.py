@@ -1,0 +1,141 @@
+"""Per-phone BERT features of Chinese text, as GPT-SoVITS v2 computes them.
+
+Upstream runs chinese-roberta-wwm-ext-large (with its masked-LM head) on the normalized text of
+each Chinese piece, takes ``hidden_states[-3]`` (the output of layer n-2), drops the [CLS] and
+[SEP] rows and repeats the row of character i ``word2ph[i]`` times. Other languages get zeros.
+
+We load only the encoder up to that layer (no masked-LM head, no pooler, no last two layers),
+so its last hidden state *is* upstream's ``hidden_states[-3]``, with the same weights.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from tts.models.errors import CheckpointError, load_state_dict_strict
+
+logger = logging.getLogger(__name__)
+
+LAYERS_FROM_TOP = 2  # upstream takes hidden_states[-3]: the last two layers are never used
+_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _torch_load(path: Path) -> dict[str, torch.Tensor]:
+    """``torch.load`` without unpickling code; memory-mapped unless the file is in the legacy format."""
+    try:
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            return torch.load(path, map_location="cpu", weights_only=True)  # pre-1.6 (non-zip) file
+    except Exception as exc:  # torch raises several types for a corrupt or foreign file
+        raise CheckpointError(path, f"cannot read the BERT weights: {exc}") from exc
+
+
+def _read_weights(folder: Path, wanted: set[str]) -> tuple[Path, dict[str, torch.Tensor]]:
+    """Read the tensors whose (``bert.``-less) names are in ``wanted`` from the folder's weight file."""
+    for name in _WEIGHT_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        out: dict[str, torch.Tensor] = {}
+        if name.endswith(".safetensors"):
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                for key in f.keys():
+                    short = key.removeprefix("bert.")
+                    if short in wanted:
+                        out[short] = f.get_tensor(key)
+        else:
+            state = _torch_load(path)
+            for key, value in state.items():
+                short = key.removeprefix("bert.")
+                if short in wanted:
+                    out[short] = value
+        return path, out
+    raise CheckpointError(folder, f"no BERT weights found: expected one of {', '.join(_WEIGHT_FILES)}")
+
+
+@dataclass
+class BertFeatures:
+    """chinese-roberta-wwm-ext-large truncated after the layer GPT-SoVITS uses, plus its tokenizer.
+
+    ``features(phones)`` returns ``(hidden_size, n_phones)`` (1024 rows for the real model) on
+    the model's device and dtype: Chinese pieces get their characters' rows repeated by
+    ``word2ph``, other pieces zeros. Read-only after loading; one call at a time per device is
+    the caller's business (it is a plain torch module).
+    """
+
+    model: torch.nn.Module
+    tokenizer: object
+    device: torch.device
+    dtype: torch.dtype
+    source: Path
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> "BertFeatures":
+        """Load a Hugging Face BERT folder (config.json, tokenizer, weights); only layers 1..n-2."""
+        from transformers import AutoTokenizer, BertConfig, BertModel
+
+        folder = Path(folder)
+        if not (folder / "config.json").is_file():
+            raise CheckpointError(folder, "not a BERT folder: config.json is missing")
+        device = torch.device(device)
+        dtype = dtype or torch.float32
+        config = BertConfig.from_pretrained(str(folder))
+        total = config.num_hidden_layers
+        if total <= LAYERS_FROM_TOP:
+            raise CheckpointError(
+                folder, f"num_hidden_layers={total}: need more than {LAYERS_FROM_TOP} (upstream uses hidden_states[-3])"
+            )
+        config.num_hidden_layers = total - LAYERS_FROM_TOP
+        model = BertModel(config, add_pooling_layer=False)
+        wanted = set(model.state_dict())
+        path, weights = _read_weights(folder, wanted)
+        load_state_dict_strict(model, weights, path)
+        model = model.to(device=device, dtype=dtype).eval()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        logger.info("loaded BERT %s: %d of %d layers, hidden %d", folder, config.num_hidden_layers, total, config.hidden_size)
+        return cls(model=model, tokenizer=tokenizer, device=device, dtype=dtype, source=folder)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.model.config.hidden_size
+
+    @torch.inference_mode()
+    def char_features(self, text: str) -> torch.Tensor:
+        """One row per token of ``text`` ([CLS]/[SEP] dropped): ``(n_tokens, hidden_size)``."""
+        enc = self.tokenizer(text, return_tensors="pt")
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        hidden = self.model(**enc).last_hidden_state  # (1, n_tokens + 2, hidden)
+        return hidden[0, 1:-1]  # (n_tokens, hidden)
+
+    def piece_features(self, norm_text: str, word2ph: list[int] | tuple[int, ...]) -> torch.Tensor:
+        """Features of one Chinese piece: row i repeated word2ph[i] times, ``(hidden, sum(word2ph))``."""
+        rows = self.char_features(norm_text)  # (n_tokens, hidden)
+        if rows.shape[0] != len(word2ph) or len(norm_text) != len(word2ph):
+            raise ValueError(
+                f"BERT features of {norm_text!r}: the tokenizer of {self.source} gives {rows.shape[0]} tokens "
+                f"for {len(norm_text)} characters, but word2ph has {len(word2ph)} entries; each character "
+                "must be one token (upstream asserts this too)"
+            )
+        counts = torch.tensor(list(word2ph), device=rows.device)
+        return rows.repeat_interleave(counts, dim=0).T  # (hidden, n_phones)
+
+    def __call__(self, phones) -> torch.Tensor:
+        """``(hidden_size, len(phones))`` features of a ``tts.text.phones.Phones``."""
+        parts = []
+        for piece in phones.pieces:
+            if piece.language == "zh" and piece.word2ph is not None:
+                parts.append(self.piece_features(piece.norm_text, piece.word2ph))
+            else:
+                parts.append(torch.zeros(self.hidden_size, len(piece.ids), device=self.device, dtype=self.dtype))
+        if not parts:
+            return torch.zeros(self.hidden_size, 0, device=self.device, dtype=self.dtype)
+        return torch.cat(parts, dim=1)  # (hidden, n_phones)
