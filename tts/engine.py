@@ -263,7 +263,7 @@ class TTSEngine:
             seed = random.SystemRandom().randrange(2**32)
         generator = torch.Generator(device=self.device)
         generator.manual_seed(int(seed))
-        segments = split_for_synthesis(text) if text.strip() else []
+        segments = split_for_synthesis(text, opts.language) if text.strip() else []
         produced = False
         for segment in segments:
             result = self._segment(loaded, segment, opts, generator)

@@ -22,12 +22,9 @@ from typing import Callable
 import torch
 
 from tts.text.phones import Phones
+from tts.text.segment import SPLIT_MARKS
 
 logger = logging.getLogger(__name__)
-
-# upstream's split marks (TTS_infer_pack text segmentation): a transcript ending in one of them
-# is left as it is, any other gets a final full stop
-SPLIT_MARKS = frozenset("，。？！,.?!~:：—…")
 
 
 @dataclass(frozen=True)

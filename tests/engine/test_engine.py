@@ -1,0 +1,130 @@
+"""TTSEngine behaviour on tiny random-weight models: determinism, format, lengths, streaming."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from tts.engine import AudioChunk, finish_segment, to_int16
+
+TEXT = "今天天气很好。我们一起去公园散步吧！"
+FAST = dict(max_tokens=12)  # tiny random models rarely pick EOS: bound the work per segment
+
+
+def test_seeded_synthesis_is_deterministic(engine, voice):
+    sr1, a = engine.synthesize(TEXT, voice=voice, seed=123, **FAST)
+    sr2, b = engine.synthesize(TEXT, voice=voice, seed=123, **FAST)
+    _, c = engine.synthesize(TEXT, voice=voice, seed=124, **FAST)
+    assert sr1 == sr2
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_output_is_int16_at_the_voice_rate(engine, voice, models):
+    sr, wav = engine.synthesize("你好，很高兴认识你。", voice=voice, seed=0, **FAST)
+    assert sr == voice.sample_rate == 32000
+    assert wav.dtype == np.int16 and wav.ndim == 1
+    assert np.abs(wav.astype(np.int32)).max() > 0
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.5])
+def test_length_is_frames_times_hop_plus_interval_per_segment(engine, voice, speed):
+    chunks = list(engine.stream(TEXT, voice=voice, seed=5, speed=speed, **FAST))
+    assert [c.text for c in chunks] == ["今天天气很好。", "我们一起去公园散步吧！"]
+    hop = 640
+    for chunk in chunks:
+        tokens = chunk.stats.tokens
+        frames = 2 * tokens if speed == 1.0 else int(2 * tokens / speed) + 1  # 25 -> 50 Hz, then speed
+        assert len(chunk.pcm) == frames * hop + int(0.3 * chunk.sample_rate)
+        assert not chunk.pcm[frames * hop:].any()  # the fragment interval is silence
+        assert 1 <= tokens <= FAST["max_tokens"]
+
+
+def test_stream_chunks_join_to_synthesize_output(engine, voice):
+    chunks = list(engine.stream(TEXT, voice=voice, seed=9, **FAST))
+    assert all(isinstance(c, AudioChunk) for c in chunks) and len(chunks) == 2
+    sr, wav = engine.synthesize(TEXT, voice=voice, seed=9, **FAST)
+    np.testing.assert_array_equal(np.concatenate([c.pcm for c in chunks]), wav)
+    unpacked_sr, pcm = chunks[0]  # chunks unpack as (sample_rate, pcm)
+    assert unpacked_sr == sr and pcm is chunks[0].pcm
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀🎉", "……！？", "\n\n"])
+def test_nothing_to_pronounce_gives_short_silence(engine, voice, text):
+    chunks = list(engine.stream(text, voice=voice, seed=0))
+    assert len(chunks) == 1 and chunks[0].text == ""
+    sr, wav = engine.synthesize(text, voice=voice, seed=0)
+    assert sr == voice.sample_rate
+    assert wav.dtype == np.int16 and len(wav) == int(0.3 * sr) and not wav.any()
+
+
+def test_max_tokens_bounds_each_segment(engine, voice):
+    chunks = list(engine.stream("你好，很高兴认识你。", voice=voice, seed=1, max_tokens=5))
+    assert chunks[0].stats.tokens <= 5
+    assert len(chunks[0].pcm) <= 5 * 2 * 640 + int(0.3 * 32000)
+
+
+def test_concurrent_requests_do_not_share_state(engine, voice):
+    expected = {s: engine.synthesize(TEXT, voice=voice, seed=s, **FAST)[1] for s in (1, 2)}
+    got = {}
+
+    def work(seed):
+        got[seed] = engine.synthesize(TEXT, voice=voice, seed=seed, **FAST)[1]
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in (1, 2):
+        np.testing.assert_array_equal(got[s], expected[s])
+
+
+def test_closing_the_stream_stops_work(engine, voice):
+    stream = engine.stream("第一句话在这里。第二句话在这里。第三句话在这里。", voice=voice, seed=0, **FAST)
+    first = next(stream)
+    stream.close()
+    assert first.text == "第一句话在这里。"
+    with pytest.raises(StopIteration):
+        next(stream)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(speed=0), "speed must be between 0.1 and 10"),
+    (dict(top_k=0), "top_k must be an integer >= 1"),
+    (dict(top_p=1.5), "top_p must be in (0, 1]"),
+    (dict(temperature=0), "temperature must be > 0"),
+    (dict(language="fr"), "language must be one of zh, en, auto, got 'fr'"),
+])
+def test_bad_options_are_rejected_with_a_clear_message(engine, voice, kwargs, message):
+    with pytest.raises(ValueError) as exc:
+        engine.synthesize("你好。", voice=voice, **kwargs)
+    assert message in str(exc.value)
+
+
+def test_voice_is_required(engine):
+    with pytest.raises(ValueError, match="voice is required"):
+        engine.synthesize("你好。")
+
+
+def test_int16_conversion_clips_instead_of_wrapping():
+    out = to_int16(np.array([1.0, -1.0, 0.5, 1.7, -3.0, 0.99999], dtype=np.float32))
+    assert out.tolist() == [32767, -32768, 16384, 32767, -32768, 32767]
+
+
+def test_segment_post_processing_scales_peaks_and_appends_silence():
+    wav = np.array([0.5, -2.0, 1.0], dtype=np.float32)
+    out = finish_segment(wav, 100, 0.3)
+    assert out.tolist() == [8192, -32768, 16384] + [0] * 30
+    quiet = finish_segment(np.array([0.25], dtype=np.float32), 100, 0.0)
+    assert quiet.tolist() == [8192]
+
+
+def test_importing_tts_loads_no_model_or_torch():
+    code = "import sys, tts; assert 'torch' not in sys.modules, 'torch imported'; print(tts.__all__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "TTSEngine" in out.stdout
