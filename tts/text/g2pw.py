@@ -85,10 +85,10 @@ def load_corrections(folder: Path) -> dict[str, list[str]] | None:
                 continue
             key, sep, value = line.partition(":")
             try:
-                pinyins = ast.literal_eval(value.strip())
+                pinyins = ast.literal_eval(value.strip()) if sep else None
             except (ValueError, SyntaxError) as e:
                 raise G2PWError(f"{path}:{n}: cannot read {line!r}: {e}") from e
-            if not sep or not isinstance(pinyins, list):
+            if not isinstance(pinyins, list):
                 raise G2PWError(f"{path}:{n}: expected \"word: ['pin1', ...]\", got {line!r}")
             table[key.strip()] = pinyins
     return table

@@ -18,10 +18,10 @@ UNITS: tuple[tuple[str, str], ...] = (
 
 
 def sub_temperature(m: re.Match) -> str:
-    """"-3.5℃" -> 零下三点五度; "摄氏度" is kept as the unit word."""
+    """"-3.5℃" -> 零下三点五度. Every unit, 摄氏度 included, is read 度: upstream compares the
+    decimal-part group with "摄氏度", which never matches."""
     sign = "零下" if m.group(1) else ""
-    unit = "摄氏度" if m.group(4) == "摄氏度" else "度"
-    return f"{sign}{read_number(m.group(2))}{unit}"
+    return f"{sign}{read_number(m.group(2))}度"
 
 
 def replace_units(sentence: str) -> str:
