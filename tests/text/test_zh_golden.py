@@ -83,3 +83,10 @@ def test_errors_name_the_problem():
         text_to_phones("こんにちは", "ja")
     with pytest.raises(ValueError, match="version 'v3' is not supported"):
         text_to_phones("你好", "zh", version="v3")
+
+
+def test_character_without_pinyin_is_dropped_not_fatal(caplog):
+    # upstream raises IndexError on 噷 (pypinyin "hm"); we drop it and say so
+    phones = text_to_phones("噷，什么？", "zh")
+    assert phones.norm_text == ",什么?" and phones.symbols == [",", "sh", "en2", "m", "e5", "?"]
+    assert "dropping characters without usable pinyin" in caplog.text

@@ -83,6 +83,27 @@ def syllable_phones(initial: str, final: str) -> list[str]:
     return [new_initial, new_final + tone]
 
 
+@lru_cache(maxsize=4096)
+def _pronounceable(char: str) -> bool:
+    """Whether pypinyin's own reading of ``char`` maps to phones (false for e.g. 噷 "hm")."""
+    if char in PUNCTUATION:
+        return True
+    initial = lazy_pinyin(char, neutral_tone_with_five=True, style=Style.INITIALS)
+    final = lazy_pinyin(char, neutral_tone_with_five=True, style=Style.FINALS_TONE3)
+    if len(initial) != 1 or len(final) != 1 or initial[0] == final[0] or len(final[0]) < 2:
+        return False
+    try:
+        syllable_phones(initial[0], final[0])
+    except ValueError:
+        return False
+    return True
+
+
+def drop_unpronounceable(text: str) -> str:
+    """``text`` without the characters whose reading has no phones (upstream crashes on them)."""
+    return "".join(c for c in text if _pronounceable(c))
+
+
 @lru_cache(maxsize=1)
 def _jieba() -> tuple[object, ToneSandhi]:
     """jieba POS tokenizer and the tone sandhi bound to the same dictionary (loaded once, ~1 s)."""
