@@ -255,3 +255,18 @@ def test_input_errors_are_clear(tiny):
         tiny.generate(phones, bert, prompt, top_k=0)
     with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\], got 1.5"):
         tiny.generate(phones, bert, prompt, top_p=1.5)
+
+
+def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny):
+    fast = load_t2s(tiny_path, fast=True)
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+
+    layer = fast.model.h.layers[0]
+    assert isinstance(layer.linear1, DynamicInt8Linear) and isinstance(layer.self_attn.in_proj, DynamicInt8Linear)
+    assert isinstance(fast.model.ar_predict_layer, DynamicInt8Linear) and fast.dtype == torch.float32
+    phones, bert, prompt = golden_inputs()
+    a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
+    b = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
+    assert a.tolist() == b.tolist() and len(a) == 30 and int(a.max()) < 1024
+    with pytest.raises(ValueError, match="fast mode on CPU quantizes float32 weights"):
+        load_t2s(tiny_path, dtype=torch.float64, fast=True)
