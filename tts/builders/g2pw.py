@@ -38,9 +38,10 @@ use_conditional = True
 
 
 def _package_data_dir() -> Path:
-    import g2pw as g2pw_package
+    """The ``g2pw`` pip package's folder (found without importing it: it imports torch)."""
+    from tts.text.g2pw import g2pw_package_dir
 
-    return Path(g2pw_package.__file__).parent
+    return g2pw_package_dir()
 
 
 def _char_tables() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

@@ -94,18 +94,38 @@ def load_corrections(folder: Path) -> dict[str, list[str]] | None:
     return table
 
 
-def pypinyin_phrase_corrections() -> dict[str, list[str]]:
+def g2pw_package_dir() -> Path:
+    """Folder of the ``g2pw`` pip package (its data files), found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("g2pw")
+    if spec is None or not spec.submodule_search_locations:
+        raise G2PWError("the g2pw package is not installed (pip install g2pw): its bopomofo tables are needed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class PypinyinPhraseCorrections:
     """Approximation of upstream's corrections from pypinyin's phrase dictionary (tone3, 5 = neutral).
 
     Upstream's two files agree with this dictionary on 45,008 of their 45,047 entries but leave out
-    about 2,000 of its phrases; used only when the files are not available.
+    about 2,000 of its phrases; used only when the files are not available. Entries are converted
+    on first use.
     """
-    from pypinyin.contrib.tone_convert import to_tone3
-    from pypinyin.phrases_dict import phrases_dict
 
-    return {
-        word: [to_tone3(p[0], neutral_tone_with_five=True) for p in pys] for word, pys in phrases_dict.items()
-    }
+    def __init__(self):
+        from pypinyin.phrases_dict import phrases_dict
+
+        self._phrases = phrases_dict
+        self._cache: dict[str, list[str]] = {}
+
+    def get(self, word: str, default=None):
+        if word not in self._phrases:
+            return default
+        if word not in self._cache:
+            from pypinyin.contrib.tone_convert import to_tone3
+
+            self._cache[word] = [to_tone3(p[0], neutral_tone_with_five=True) for p in self._phrases[word]]
+        return self._cache[word]
 
 
 # ----------------------------------------------------------------------------- tokenization
@@ -194,7 +214,7 @@ class G2PW:
         polyphonic: Sequence[tuple[str, str]],
         monophonic: Sequence[tuple[str, str]],
         bopomofo_to_pinyin: dict[str, str],
-        corrections: dict[str, list[str]],
+        corrections: "dict[str, list[str]] | PypinyinPhraseCorrections",
         *,
         use_mask: bool = True,
         use_char_phoneme: bool = False,
@@ -256,9 +276,7 @@ class G2PW:
         monophonic = _read_char_table(folder / "MONOPHONIC_CHARS.txt")
         b2p_path = folder / "bopomofo_to_pinyin_wo_tune_dict.json"
         if not b2p_path.exists():
-            import g2pw as g2pw_package
-
-            b2p_path = Path(g2pw_package.__file__).parent / "bopomofo_to_pinyin_wo_tune_dict.json"
+            b2p_path = g2pw_package_dir() / "bopomofo_to_pinyin_wo_tune_dict.json"
         bopomofo_to_pinyin = json.loads(b2p_path.read_text(encoding="utf-8"))
         corrections = load_corrections(Path(corrections_dir) if corrections_dir else folder)
         if corrections is None:
@@ -268,7 +286,7 @@ class G2PW:
                 corrections_dir or folder,
                 " / ".join(CORRECTION_FILES),
             )
-            corrections = pypinyin_phrase_corrections()
+            corrections = PypinyinPhraseCorrections()
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
