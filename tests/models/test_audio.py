@@ -15,6 +15,7 @@ from tts.models.audio import (
     load_reference,
     reference_spectrogram,
     resample,
+    resample_sinc,
     spectrogram,
 )
 from tts.models.sovits import SoVITSConfig
@@ -105,3 +106,26 @@ def test_reference_spectrogram_of_a_32k_file_is_the_spectrogram_of_its_samples(t
     path = tmp_path / "ref32k.wav"
     sf.write(path, x, 32000, subtype="FLOAT")
     assert torch.equal(reference_spectrogram(path, CFG, 32000), spectrogram(x, CFG))
+
+
+def test_sinc_resampling_matches_torchaudio_golden():
+    # numbers from torchaudio's Resample(44100, 32000) algorithm (defaults) on the same input
+    w = torch.rand(1, 10007, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    out = resample_sinc(w[0], 44100, 32000)
+    assert out.shape == (7262,) and out.dtype == torch.float32
+    assert out.abs().sum().item() == pytest.approx(2803.36377, rel=1e-6)
+    assert out[100:104].tolist() == pytest.approx([0.114390813, 0.760989666, 0.771071792, 0.839800537], abs=1e-7)
+
+
+def test_sinc_resampling_keeps_a_low_tone():
+    out = resample_sinc(_tone(1.0, 48000, 300.0), 48000, 32000)
+    expected = torch.from_numpy(_tone(1.0, 32000, 300.0))
+    assert out.shape == (32000,)
+    assert torch.allclose(out[200:-200], expected[200:-200], atol=2e-3)
+
+
+def test_reference_spectrogram_resamples_like_upstream(tmp_path):
+    x = _tone(3.5, 44100, 700.0)
+    path = tmp_path / "ref44k.wav"
+    sf.write(path, x, 44100, subtype="FLOAT")
+    assert torch.equal(reference_spectrogram(path, CFG, 32000), spectrogram(resample_sinc(x, 44100, 32000), CFG))

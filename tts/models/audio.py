@@ -3,8 +3,9 @@
 Matches upstream GPT-SoVITS: the HuBERT prompt input is ``librosa.load(path, sr=16000)``
 (soundfile read as float32, channel mean, soxr "HQ" resampling, length fixed to
 ceil(n * 16000 / sr)), checked to hold 48000-160000 samples and padded with
-``int(0.3 * sovits_sampling_rate)`` zeros. The reference spectrogram is upstream's
-``spectrogram_torch`` with ``center=False``.
+``int(0.3 * sovits_sampling_rate)`` zeros. The reference spectrogram resamples to the
+SoVITS rate with torchaudio's windowed-sinc method (as upstream's ``_get_ref_spec``),
+then applies upstream's ``spectrogram_torch`` with ``center=False``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,34 @@ def resample(wav: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
     return np.asarray(out, dtype=wav.dtype)
 
 
+def resample_sinc(wav: np.ndarray | torch.Tensor, sr_in: int, sr_out: int, lowpass_filter_width: int = 6,
+                  rolloff: float = 0.99) -> torch.Tensor:
+    """Windowed-sinc (Hann) resampling as ``torchaudio.transforms.Resample`` computes it with its defaults.
+
+    Upstream resamples the reference to the SoVITS rate this way before the spectrogram;
+    float32 in and out, ceil(n * sr_out / sr_in) samples.
+    """
+    x = torch.as_tensor(wav, dtype=torch.float32).reshape(-1)  # (n,)
+    if sr_in == sr_out:
+        return x
+    g = math.gcd(int(sr_in), int(sr_out))
+    a, b = int(sr_in) // g, int(sr_out) // g  # input / output samples per period
+    cutoff = min(a, b) * rolloff  # in units of the reduced rates
+    width = math.ceil(lowpass_filter_width * a / cutoff)
+    taps = torch.arange(-width, width + a, dtype=torch.float64) / a  # (K,) input offsets, in periods
+    phases = torch.arange(0, -b, -1) / b  # (b,) output phases; float32 division, as torchaudio does
+    t = (phases[:, None] + taps[None, :]) * cutoff  # (b, K) float64
+    t = t.clamp(-lowpass_filter_width, lowpass_filter_width)
+    window = torch.cos(t * math.pi / lowpass_filter_width / 2) ** 2
+    t = t * math.pi
+    sinc = torch.where(t == 0, torch.ones_like(t), t.sin() / t)
+    kernel = (sinc * (window * (cutoff / a))).to(torch.float32).unsqueeze(1)  # (b, 1, K)
+    padded = F.pad(x.view(1, 1, -1), (width, width + a))  # (1, 1, n + 2 width + a)
+    out = F.conv1d(padded, kernel, stride=a)  # (1, b, frames)
+    out = out.transpose(1, 2).reshape(-1)  # interleave the phases
+    return out[: math.ceil(b * x.numel() / a)]
+
+
 def load_reference(path: str | Path, sr: int) -> np.ndarray:
     """A file as float32 mono at ``sr`` (upstream's ``librosa.load(path, sr=sr)``)."""
     wav, file_sr = read_audio(path)
@@ -106,5 +135,10 @@ def spectrogram(wav: np.ndarray | torch.Tensor, cfg: STFTConfig) -> torch.Tensor
 
 
 def reference_spectrogram(path: str | Path, cfg: STFTConfig, sampling_rate: int) -> torch.Tensor:
-    """The reference spectrogram of a file at the SoVITS model's rate, (bins, frames)."""
-    return spectrogram(load_reference(path, sampling_rate), cfg)
+    """The reference spectrogram of a file at the SoVITS model's rate, (bins, frames).
+
+    As upstream: channel mean, then windowed-sinc resampling (:func:`resample_sinc`,
+    not soxr) to ``sampling_rate``, then :func:`spectrogram`.
+    """
+    wav, sr = read_audio(path)
+    return spectrogram(resample_sinc(wav, sr, sampling_rate), cfg)
