@@ -268,5 +268,11 @@ def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny):
     a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
     b = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
     assert a.tolist() == b.tolist() and len(a) == 30 and int(a.max()) < 1024
+    ph, b, pr = tiny._check_inputs(phones, bert, prompt)
+    with torch.inference_mode():
+        exact = tiny.prefill(ph, b, pr, tiny.new_cache(64))
+        approx = fast.prefill(ph, b, pr, fast.new_cache(64))
+    assert not torch.equal(exact, approx)  # the int8 weights are really used ...
+    torch.testing.assert_close(approx, exact, rtol=0.0, atol=0.2 * float(exact.abs().max()))  # ... and close
     with pytest.raises(ValueError, match="fast mode on CPU quantizes float32 weights"):
         load_t2s(tiny_path, dtype=torch.float64, fast=True)

@@ -13,10 +13,11 @@ decoding stops at EOS or after 50 tokens per second of ``max_sec``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ class SinePositionalEncoding(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head attention with a packed q/k/v projection (keys ``in_proj_*``, ``out_proj.*``)."""
+    """Multi-head attention weights: packed q/k/v projection (``in_proj_*``) and ``out_proj``."""
 
     def __init__(self, dim: int, n_head: int):
         super().__init__()
@@ -165,27 +166,54 @@ class SelfAttention(nn.Module):
         del self.in_proj_weight, self.in_proj_bias
         self.in_proj = linear
 
-    def project(self, x: torch.Tensor) -> torch.Tensor:
+    def projection(self) -> Callable[[torch.Tensor], torch.Tensor]:
         if self.in_proj is not None:
-            return self.in_proj(x)
-        return F.linear(x, self.in_proj_weight, self.in_proj_bias)  # (B, T, 3C)
+            return linear_fn(self.in_proj)
+        weight, bias = self.in_proj_weight, self.in_proj_bias
+        return lambda x: F.linear(x, weight, bias)
 
-    def forward(self, x: torch.Tensor, cache: LayerKVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        """x (B, T, C) at cache positions pos..pos+T-1; ``mask`` (T, pos+T) bool, True = may attend."""
-        B, T, C = x.shape
-        q, k, v = self.project(x).chunk(3, dim=-1)  # 3 x (B, T, C)
-        keys, values = cache.update(pos, k, v)  # (B, S, C), S = pos + T
-        S = keys.shape[1]
-        q = q.view(B, T, self.n_head, -1).transpose(1, 2)  # (B, H, T, D)
-        keys = keys.view(B, S, self.n_head, -1).transpose(1, 2)  # (B, H, S, D)
-        values = values.view(B, S, self.n_head, -1).transpose(1, 2)  # (B, H, S, D)
-        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)  # (B, H, T, D)
-        out = out.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        return self.out_proj(out)
+
+def linear_fn(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The module's computation without ``nn.Module.__call__`` (hooks, attribute lookups)."""
+    if type(module) is nn.Linear:
+        weight, bias = module.weight, module.bias
+        return lambda x: F.linear(x, weight, bias)
+    return module.forward  # e.g. a dynamically quantized Linear
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    """One layer's weights hoisted out of the module tree, so the per-token loop does no
+    Python attribute or hook work; the arithmetic is exactly the modules' own."""
+
+    qkv: Callable[[torch.Tensor], torch.Tensor]  # (B, T, C) -> (B, T, 3C)
+    out: Callable[[torch.Tensor], torch.Tensor]  # (B, T, C) -> (B, T, C)
+    fc1: Callable[[torch.Tensor], torch.Tensor]  # (B, T, C) -> (B, T, 4C)
+    fc2: Callable[[torch.Tensor], torch.Tensor]  # (B, T, 4C) -> (B, T, C)
+    norm1: tuple[torch.Tensor, torch.Tensor]  # LayerNorm weight, bias
+    norm2: tuple[torch.Tensor, torch.Tensor]
+    n_head: int
+
+
+def run_layer(p: LayerPlan, x: torch.Tensor, cache: LayerKVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+    """Post-norm layer on x (B, T, C) at cache positions pos..pos+T-1:
+    x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x)))).
+    ``mask`` (T, pos+T) bool, True = may attend; None = attend to everything cached."""
+    B, T, C = x.shape
+    q, k, v = p.qkv(x).chunk(3, dim=-1)  # 3 x (B, T, C)
+    keys, values = cache.update(pos, k, v)  # (B, S, C), S = pos + T
+    S = keys.shape[1]
+    q = q.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
+    keys = keys.view(B, S, p.n_head, -1).transpose(1, 2)  # (B, H, S, D)
+    values = values.view(B, S, p.n_head, -1).transpose(1, 2)  # (B, H, S, D)
+    attn = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)  # (B, H, T, D)
+    attn = attn.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
+    x = F.layer_norm(x + p.out(attn), (C,), *p.norm1, LAYER_NORM_EPS)  # (B, T, C)
+    return F.layer_norm(x + p.fc2(F.relu(p.fc1(x))), (C,), *p.norm2, LAYER_NORM_EPS)  # (B, T, C)
 
 
 class TransformerLayer(nn.Module):
-    """Post-norm layer: x = norm1(x + attn(x)); x = norm2(x + ffn(x))."""
+    """One post-norm layer's weights (``self_attn``, ``linear1/2``, ``norm1/2``); math in ``run_layer``."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
@@ -195,21 +223,54 @@ class TransformerLayer(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
         self.norm2 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
 
+    def plan(self) -> LayerPlan:
+        return LayerPlan(
+            qkv=self.self_attn.projection(),
+            out=linear_fn(self.self_attn.out_proj),
+            fc1=linear_fn(self.linear1),
+            fc2=linear_fn(self.linear2),
+            norm1=(self.norm1.weight, self.norm1.bias),
+            norm2=(self.norm2.weight, self.norm2.bias),
+            n_head=self.self_attn.n_head,
+        )
+
     def forward(self, x: torch.Tensor, cache: LayerKVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        x = self.norm1(x + self.self_attn(x, cache, pos, mask))  # (B, T, C)
-        return self.norm2(x + self.linear2(F.relu(self.linear1(x))))  # (B, T, C)
+        return run_layer(self.plan(), x, cache, pos, mask)
 
 
 class TransformerStack(nn.Module):
-    """The layers (key prefix ``h.layers.N``)."""
+    """The layers (key prefix ``h.layers.N``), run from hoisted ``LayerPlan``s."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
         self.layers = nn.ModuleList(TransformerLayer(cfg) for _ in range(cfg.n_layer))
+        self._plans: list[LayerPlan] | None = None
+
+    def invalidate(self) -> None:
+        """Forget the hoisted weights (after modules or tensors were replaced)."""
+        self._plans = None
+
+    def _apply(self, fn, *args, **kwargs):  # .to() / .half() replace the tensors
+        self.invalidate()
+        return super()._apply(fn, *args, **kwargs)
+
+    def __deepcopy__(self, memo):  # a copy must never run on the original's tensors
+        plans, self._plans = self._plans, None
+        try:
+            cls = type(self)
+            copied = cls.__new__(cls)
+            memo[id(self)] = copied
+            for key, value in self.__dict__.items():
+                copied.__dict__[key] = copy.deepcopy(value, memo)
+            return copied
+        finally:
+            self._plans = plans
 
     def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        for layer, layer_cache in zip(self.layers, cache.layers):
-            x = layer(x, layer_cache, pos, mask)
+        if self._plans is None:
+            self._plans = [layer.plan() for layer in self.layers]
+        for plan, layer_cache in zip(self._plans, cache.layers):
+            x = run_layer(plan, x, layer_cache, pos, mask)
         return x  # (B, T, C)
 
 
@@ -436,6 +497,7 @@ def quantize_int8(model: T2SModel) -> T2SModel:
         for layer in model.model.h.layers:
             layer.self_attn.pack_in_proj()
         model.model.h = quantize_dynamic(model.model.h, {nn.Linear}, dtype=torch.qint8)
+        model.model.h.invalidate()
         head = nn.Sequential(model.model.ar_predict_layer)
         model.model.ar_predict_layer = quantize_dynamic(head, {nn.Linear}, dtype=torch.qint8)[0]
     return model
