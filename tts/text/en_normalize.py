@@ -1,6 +1,6 @@
 """English text normalization as GPT-SoVITS v2 does it before English g2p.
 
-Numbers, money, times, units, fractions and ordinals are spelled out with ``inflect``; accents
+Numbers, money, times, units, fractions and ordinals are spelled out as ``inflect`` spells them; accents
 are stripped; everything except ASCII letters, spaces and ``' . , ? ! -`` is dropped; an
 uppercase letter that does not start a word is split off (``OpenAI`` -> ``Open A I``) so that
 acronyms are read letter by letter; runs of punctuation collapse to their first mark.
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 # Full-width sentence marks mapped to ASCII. Upstream's table also lists ";:，；" -> "," and quotes
 # -> "'", but as escaped literal patterns that never match: those characters are later dropped
@@ -60,15 +59,83 @@ _NOT_SPEAKABLE_RE = re.compile(r"[^ A-Za-z'.,?!\-]")
 _INNER_CAPITAL_RE = re.compile(r"(?<!^)(?<!\s)([A-Z])")
 
 
-@lru_cache(maxsize=1)
-def _inflect():
-    import inflect
+_UNITS_WORDS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+_TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = ["", " thousand", " million", " billion", " trillion", " quadrillion", " quintillion", " sextillion",
+           " septillion", " octillion", " nonillion", " decillion"]
+_ORDINAL_ENDINGS = {"ty": "tieth", "one": "first", "two": "second", "three": "third", "five": "fifth",
+                    "eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
+_ORDINAL_ENDING_RE = re.compile("(" + "|".join(_ORDINAL_ENDINGS) + r")\Z")
+_SUFFIXED_ORDINAL_RE = re.compile(r"\A(\d+)(st|nd|rd|th)\Z")
 
-    return inflect.engine()
+# Number words follow the ``inflect`` package (which upstream uses) word for word; we spell them
+# ourselves because importing inflect takes seconds.
+
+
+def _two_digits(n: int) -> str:
+    tens, units = divmod(n, 10)
+    if tens == 1:
+        return _TEENS[units]
+    return _TENS[tens] + ("-" if tens and units else "") + _UNITS_WORDS[units]
+
+
+def number_words(n: int, andword: str = "and") -> str:
+    """``inflect``'s ``number_to_words(n, andword=...)`` for an integer n >= 0.
+
+    Groups of three digits joined with ", " (``1234`` -> "one thousand, two hundred and thirty-four");
+    ``andword`` after "hundred", and between the last group and a last single word
+    (``1001`` -> "one thousand and one"). Beyond the decillions, digits are read one by one
+    (inflect, and so upstream, raises an error there).
+    """
+    if n == 0:
+        return "zero"
+    if n >= 1000 ** len(_SCALES):
+        return " ".join("zero" if d == "0" else _UNITS_WORDS[int(d)] for d in str(n))
+    groups = []
+    scale = 0
+    while n:
+        n, group = divmod(n, 1000)
+        hundreds, rest = divmod(group, 100)
+        if hundreds:
+            joiner = f" {andword} " if rest else ""
+            groups.append(f"{_UNITS_WORDS[hundreds]} hundred{joiner}{_two_digits(rest) if rest else ''}{_SCALES[scale]}")
+        elif rest:
+            groups.append(_two_digits(rest) + _SCALES[scale])
+        scale += 1
+    groups.reverse()
+    # A last group of one word (no scale) after other groups is joined with the andword.
+    if len(groups) > 1 and groups[-1] and " " not in groups[-1] and not groups[-1].endswith(tuple(_SCALES[1:])):
+        last = groups.pop()
+        text = ", ".join(groups) + f" {andword} {last}"
+    else:
+        text = ", ".join(groups)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def ordinal_words(words: str) -> str:
+    """"twenty-one" -> "twenty-first", "one hundred" -> "one hundredth" (inflect's ``ordinal`` of words)."""
+    new = _ORDINAL_ENDING_RE.sub(lambda m: _ORDINAL_ENDINGS[m.group(1)], words)
+    return new if new != words else words + "th"
+
+
+def ordinal_suffix(digits: str) -> str:
+    """"1" -> "1st", "12" -> "12th", "22" -> "22nd" (inflect's ``ordinal`` of a digit string)."""
+    n = int(digits)
+    if n % 100 in (11, 12, 13):
+        return digits + "th"
+    return digits + {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+
+
+def _year_pair(n: int) -> str:
+    tens = n // 10
+    if tens:
+        return _two_digits(n)
+    return f"oh {_UNITS_WORDS[n]}" if n else "oh oh"
 
 
 def _list_ordinal(m: re.Match) -> str:
-    return _inflect().ordinal(m.group(1)) + ", "
+    return ordinal_suffix(m.group(1)) + ", "
 
 
 def _arithmetic(m: re.Match) -> str:
@@ -80,10 +147,10 @@ def _clock(m: re.Match) -> str:
     period = "a.m." if hours < 12 else "p.m."
     if hours > 12:
         hours -= 12
-    words = _inflect().number_to_words(hours)
+    words = number_words(hours)
     if minutes == 0:
         return f"{words} o'clock {period}"
-    return f"{words} {_inflect().number_to_words(minutes)} {period}"
+    return f"{words} {number_words(minutes)} {period}"
 
 
 def _unit(m: re.Match) -> str:
@@ -126,31 +193,33 @@ def _decimal(m: re.Match) -> str:
 
 def _fraction(m: re.Match) -> str:
     numerator, denominator = (int(x) for x in m.group(0).split("/"))
-    top = _inflect().number_to_words(numerator)
+    top = number_words(numerator)
     if denominator == 1:
         return top
     if denominator == 2:
         return f"{top} {'half' if numerator == 1 else 'halves'}"
-    bottom = _inflect().ordinal(_inflect().number_to_words(denominator))
+    bottom = ordinal_words(number_words(denominator))
     return f"{top} {bottom}{'s' if numerator > 1 else ''}"
 
 
 def _ordinal(m: re.Match) -> str:
-    return _inflect().number_to_words(m.group(0))
+    digits = m.group(0)[:-2]
+    words = number_words(int(digits))
+    head, _, last = words.rpartition(", ")
+    return (head + ", " if head else "") + ordinal_words(last)
 
 
 def _integer(m: re.Match) -> str:
     num = int(m.group(0))
-    eng = _inflect()
     if 1000 < num < 3000:  # read like a year
         if num == 2000:
             return "two thousand"
         if 2000 < num < 2010:
-            return "two thousand " + eng.number_to_words(num % 100)
+            return "two thousand " + number_words(num % 100)
         if num % 100 == 0:
-            return eng.number_to_words(num // 100) + " hundred"
-        return eng.number_to_words(num, andword="", zero="oh", group=2).replace(", ", " ")
-    return eng.number_to_words(num, andword="")
+            return number_words(num // 100) + " hundred"
+        return f"{_year_pair(num // 100)} {_year_pair(num % 100)}"
+    return number_words(num, andword="")
 
 
 def expand_english(text: str) -> str:
