@@ -67,13 +67,18 @@ def merge_short(texts: list[str], threshold: int = MIN_SEGMENT_CHARS) -> list[st
 
 
 def split_long(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
-    """Cut a text longer than ``max_len`` at split marks into pieces of at most ``max_len`` (as upstream)."""
+    """Cut a text longer than ``max_len`` at split marks into pieces of at most ``max_len`` (as upstream).
+
+    A stretch longer than ``max_len`` without marks stays whole (as upstream; where upstream also
+    emits an empty piece before it, we do not).
+    """
     parts = re.split("(" + _SPLIT_MARKS_RE.pattern + ")", text)
     out: list[str] = []
     current = ""
     for part in parts:
         if len(current + part) > max_len:
-            out.append(current)
+            if current:
+                out.append(current)
             current = part
         else:
             current += part
