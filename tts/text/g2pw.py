@@ -17,6 +17,7 @@ import ast
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -245,6 +246,7 @@ class G2PW:
         self.polyphonic_chars = frozenset(chars) - NOT_POLYPHONIC
         self.monophonic = {c: p for c, p in monophonic if c not in NOT_MONOPHONIC}
         self._opencc = None
+        self._lock = threading.Lock()  # fast tokenizers must not be used by two threads at once
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -327,7 +329,11 @@ class G2PW:
         return None
 
     def predict(self, sentences: Sequence[str]) -> list[list[str | None]]:
-        """One pinyin (tone3, 5 = neutral) per character of each sentence."""
+        """One pinyin (tone3, 5 = neutral) per character of each sentence. Thread-safe."""
+        with self._lock:
+            return self._predict(sentences)
+
+    def _predict(self, sentences: Sequence[str]) -> list[list[str | None]]:
         from pypinyin import Style, pinyin
 
         from .zh_normalization.char_convert import traditional_to_simplified
