@@ -7,8 +7,8 @@ the outcome is decided by script, and this module reproduces it without any mode
 - the text is cut into runs: CJK (Han and kana), Hangul, digits, and other (Latin...) text;
   spaces stay with the run they follow; a punctuation mark joins the run before it (a mark at
   the very start joins the run after it); an apostrophe inside a word is part of the word;
-- a run of other text containing an ASCII letter is English; CJK is Chinese (kana: Japanese,
-  Hangul: Korean); other runs without letters take their neighbour's language;
+- a run of other text (Latin letters, but also symbols such as ℃ → ¥ or emoji) is English, as
+  upstream's language-id model mostly decides; CJK is Chinese (kana: Japanese, Hangul: Korean);
 - a digit run takes a neighbour's language by upstream's rules (same on both sides; after a
   sentence mark the next piece's; before one the previous piece's; else the longer side);
 - neighbouring pieces of the same language are joined.
@@ -101,7 +101,9 @@ def _label(kind: str, text: str) -> str:
         return "ja" if re.search(r"[\u3040-\u30ff]", text) else "zh"
     if kind == "ko":
         return "ko"
-    return "x"
+    # Latin text with other letters (café), and symbols without letters (℃ → ¥ 😀): upstream's
+    # language-id model mostly answers English for these, so they become English pieces.
+    return "en"
 
 
 def _resolve_digits(items: list[list[str]]) -> list[list[str]]:
