@@ -201,11 +201,10 @@ def run_layer(p: LayerPlan, x: torch.Tensor, cache: LayerKVCache, pos: int, mask
     ``mask`` (T, pos+T) bool, True = may attend; None = attend to everything cached."""
     B, T, C = x.shape
     q, k, v = p.qkv(x).chunk(3, dim=-1)  # 3 x (B, T, C)
-    keys, values = cache.update(pos, k, v)  # (B, S, C), S = pos + T
-    S = keys.shape[1]
     q = q.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
-    keys = keys.view(B, S, p.n_head, -1).transpose(1, 2)  # (B, H, S, D)
-    values = values.view(B, S, p.n_head, -1).transpose(1, 2)  # (B, H, S, D)
+    k = k.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
+    v = v.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
+    keys, values = cache.update(pos, k, v)  # (B, H, S, D), S = pos + T
     attn = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)  # (B, H, T, D)
     attn = attn.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
     x = F.layer_norm(x + p.out(attn), (C,), *p.norm1, LAYER_NORM_EPS)  # (B, T, C)
@@ -338,7 +337,7 @@ class T2SModel(nn.Module):
     def new_cache(self, max_len: int, batch: int = 1) -> KVCache:
         """An empty cache for ``max_len`` positions (prompt + generated tokens)."""
         cfg = self.config
-        return KVCache(cfg.n_layer, batch, max_len, cfg.hidden_dim, self.dtype, self.device)
+        return KVCache(cfg.n_layer, batch, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
 
     def prefill(
         self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor, cache: KVCache
