@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 LANGUAGES = ("zh", "en", "auto")
 FRAGMENT_INTERVAL_S = 0.3  # upstream's default silence after every segment
 EMPTY_SILENCE_S = 0.3  # what text with nothing to pronounce yields
+MAX_BERT_CHARS = 510  # BERT takes 512 positions with CLS and SEP: longer segments are cut (upstream fails)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ class SynthesisOptions:
             raise ValueError("; ".join(problems))
 
 
+def hard_split(text: str, max_chars: int) -> list[str]:
+    """``text`` cut into pieces of at most ``max_chars`` characters (only texts without any
+    punctuation get this far: upstream fails on them; we cut them blindly)."""
+    if len(text) <= max_chars:
+        return [text]
+    logger.warning("segment of %d characters without punctuation: cut every %d characters", len(text), max_chars)
+    return [text[i:i + max_chars] for i in range(0, len(text), max_chars)]
+
+
 def to_int16(wav: np.ndarray) -> np.ndarray:
     """Float audio in [-1, 1] -> int16 as upstream (x * 32768, truncated), but clipped instead of
     wrapped: upstream turns a sample of exactly 1.0 into -32768."""
@@ -126,6 +136,21 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
+_DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float16": torch.float16, "fp16": torch.float16,
+           "half": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+
+
+def resolve_dtype(dtype: torch.dtype | str | None, device: torch.device) -> torch.dtype:
+    """None / "auto" -> float16 on CUDA, float32 elsewhere; names like "float16" or "bf16" -> that dtype."""
+    if dtype is None or dtype == "auto":
+        return torch.float16 if device.type == "cuda" else torch.float32
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be 'auto' or one of {', '.join(_DTYPES)}, got {dtype!r}")
+    return _DTYPES[dtype]
+
+
 class TTSEngine:
     """GPT-SoVITS inference for any number of voices on one device.
 
@@ -135,15 +160,13 @@ class TTSEngine:
     """
 
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
-                 dtype: torch.dtype | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4):
+                 dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
 
         self.device = resolve_device(device)
-        if dtype is None:
-            dtype = torch.float16 if self.device.type == "cuda" else torch.float32
-        self.dtype = dtype
+        self.dtype = resolve_dtype(dtype, self.device)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -266,12 +289,13 @@ class TTSEngine:
         segments = split_for_synthesis(text, opts.language) if text.strip() else []
         produced = False
         for segment in segments:
-            result = self._segment(loaded, segment, opts, generator)
-            if result is None:
-                continue
-            wav, stats = result
-            produced = True
-            yield AudioChunk(sr, finish_segment(wav, sr, opts.fragment_interval), segment, stats)
+            for piece in hard_split(segment, MAX_BERT_CHARS):
+                result = self._segment(loaded, piece, opts, generator)
+                if result is None:
+                    continue
+                wav, stats = result
+                produced = True
+                yield AudioChunk(sr, finish_segment(wav, sr, opts.fragment_interval), piece, stats)
         if not produced:
             yield AudioChunk(sr, np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16), "")
 
@@ -286,6 +310,9 @@ class TTSEngine:
             if len(phones) == 0 or not phones.norm_text:
                 logger.debug("segment %r has nothing to pronounce; skipped", segment)
                 return None
+            if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
+                raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
+                                 f"punctuation ({segment[:30]!r}...); add punctuation to split it")
             bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
             t2 = time.perf_counter()
             target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)

@@ -128,3 +128,21 @@ def test_importing_tts_loads_no_model_or_torch():
     code = "import sys, tts; assert 'torch' not in sys.modules, 'torch imported'; print(tts.__all__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "TTSEngine" in out.stdout
+
+
+def test_long_text_without_punctuation_is_cut_not_failed(engine, voice):
+    chunks = list(engine.stream("哈" * 600, voice=voice, seed=0, max_tokens=2))
+    assert [len(c.text) for c in chunks] == [510, 90, 1]  # 510-char cut, the rest, then upstream's "。" piece
+    assert all(c.pcm.dtype == np.int16 and len(c.pcm) > 0 for c in chunks)
+
+
+def test_dtype_names_resolve():
+    import torch
+
+    from tts.engine import resolve_dtype
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert resolve_dtype(None, cpu) is torch.float32 and resolve_dtype("auto", cuda) is torch.float16
+    assert resolve_dtype("bf16", cpu) is torch.bfloat16
+    with pytest.raises(ValueError, match="dtype must be 'auto' or one of"):
+        resolve_dtype("int3", cpu)
