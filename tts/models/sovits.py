@@ -179,7 +179,10 @@ class SynthesizerTrn(nn.Module):
         quantized = self.quantizer.decode(codes).repeat_interleave(2, dim=-1)  # (1, 768, 2T): 25 -> 50 Hz
         m, logs = self.enc_p(quantized, phones, ge, speed)  # (1, C, T') each
         if noise is None:
-            noise = torch.randn(m.shape, generator=generator, dtype=m.dtype, device=m.device)
+            # drawn on the generator's own device (a CUDA generator for CUDA models reproduces
+            # upstream's randn_like there), then moved to the latent's device
+            where = generator.device if generator is not None else m.device
+            noise = torch.randn(m.shape, generator=generator, dtype=m.dtype, device=where).to(m.device)
         z_p = m + noise * torch.exp(logs) * noise_scale
         z = self.flow.reverse(z_p, ge)
         return self.dec(z, ge)
@@ -233,8 +236,9 @@ class SoVITSModel:
         -> 1-D float waveform at ``config.sampling_rate``.
 
         Length: (int(2 * len(tokens) / speed) + 1 if speed != 1 else 2 * len(tokens)) x hop samples.
-        Noise is ``randn`` from ``generator`` (the default generator if None) in the shape of
-        the latent, exactly the draw upstream's ``randn_like`` makes after the same seeding.
+        Noise is ``randn`` from ``generator`` (the default generator if None) in the shape and
+        dtype of the latent, exactly the draw upstream's ``randn_like`` makes after the same
+        seeding when the generator lives on the model's device.
         ``ge`` (from :meth:`speaker_embedding`) may be passed instead of ``refer_spec``.
         """
         tokens = torch.as_tensor(tokens, dtype=torch.long, device=self.device).reshape(1, 1, -1)  # (n_q, 1, T)

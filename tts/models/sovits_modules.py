@@ -381,7 +381,7 @@ class Generator(nn.Module):
             xs = self.resblocks[i * nk](x, x_act)
             for j in range(1, nk):
                 xs += self.resblocks[i * nk + j](x, x_act)
-            x = xs.div_(nk).squeeze(2)  # (B, C, T')
+            x = xs.div_(nk).squeeze(2).contiguous()  # (B, C, T') back to NCW for the next (transposed) conv
         x = self.conv_post(F.leaky_relu(x, inplace=True))  # default slope 0.01, as upstream
         return torch.tanh_(x)  # (B, 1, samples)
 
