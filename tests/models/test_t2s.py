@@ -257,13 +257,15 @@ def test_input_errors_are_clear(tiny):
         tiny.generate(phones, bert, prompt, top_p=1.5)
 
 
-def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny):
-    fast = load_t2s(tiny_path, fast=True)
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+@pytest.mark.parametrize("mode", [True, "fp16"])
+def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny, mode):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
 
+    fast = load_t2s(tiny_path, fast=mode)
     layer = fast.model.h.layers[0]
-    assert isinstance(layer.linear1, DynamicInt8Linear) and isinstance(layer.self_attn.in_proj, DynamicInt8Linear)
-    assert isinstance(fast.model.ar_predict_layer, DynamicInt8Linear) and fast.dtype == torch.float32
+    assert isinstance(layer.linear1, DynamicQuantizedLinear)
+    assert isinstance(layer.self_attn.in_proj, DynamicQuantizedLinear)
+    assert isinstance(fast.model.ar_predict_layer, DynamicQuantizedLinear) and fast.dtype == torch.float32
     phones, bert, prompt = golden_inputs()
     a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
     b = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
@@ -272,7 +274,13 @@ def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny):
     with torch.inference_mode():
         exact = tiny.prefill(ph, b, pr, tiny.new_cache(64))
         approx = fast.prefill(ph, b, pr, fast.new_cache(64))
-    assert not torch.equal(exact, approx)  # the int8 weights are really used ...
-    torch.testing.assert_close(approx, exact, rtol=0.0, atol=0.2 * float(exact.abs().max()))  # ... and close
+    assert not torch.equal(exact, approx)  # the low-precision weights are really used ...
+    tolerance = 0.2 if mode is True else 0.01
+    torch.testing.assert_close(approx, exact, rtol=0.0, atol=tolerance * float(exact.abs().max()))  # ... and close
+
+
+def test_fast_mode_errors(tiny_path):
     with pytest.raises(ValueError, match="fast mode on CPU quantizes float32 weights"):
         load_t2s(tiny_path, dtype=torch.float64, fast=True)
+    with pytest.raises(ValueError, match=r"fast mode must be one of \('int8', 'fp16'\), got 'int4'"):
+        load_t2s(tiny_path, fast="int4")
