@@ -11,17 +11,31 @@ so its last hidden state *is* upstream's ``hidden_states[-3]``, with the same we
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from tts.models.errors import CheckpointError, load_state_dict_strict
+from tts.models.errors import CheckpointError
 
 logger = logging.getLogger(__name__)
 
 LAYERS_FROM_TOP = 2  # upstream takes hidden_states[-3]: the last two layers are never used
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+@contextmanager
+def _skip_random_init():
+    """Build modules without their random initialization (seconds for 300M weights) when
+    transformers offers it; the weights are all loaded from the file afterwards."""
+    try:
+        from transformers.initialization import no_init_weights
+    except ImportError:  # other transformers versions: initialize (slower, same result)
+        yield
+        return
+    with no_init_weights():
+        yield
 
 
 def _torch_load(path: Path) -> dict[str, torch.Tensor]:
@@ -35,6 +49,24 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
             return torch.load(path, map_location="cpu", weights_only=True)  # pre-1.6 (non-zip) file
     except Exception as exc:  # torch raises several types for a corrupt or foreign file
         raise CheckpointError(path, f"cannot read the BERT weights: {exc}") from exc
+
+
+def _check_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path) -> None:
+    """Every tensor the truncated encoder needs is in the file, with its shape; else name them."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(weights))
+    misshaped = sorted(
+        f"{k} (file {tuple(weights[k].shape)}, model {tuple(own[k].shape)})"
+        for k in set(own) & set(weights)
+        if weights[k].shape != own[k].shape
+    )
+    problems = [
+        f"{label} keys: " + ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+        for label, keys in (("missing", missing), ("mis-shaped", misshaped))
+        if keys
+    ]
+    if problems:
+        raise CheckpointError(path, "weights do not match config.json: " + "; ".join(problems))
 
 
 def _read_weights(folder: Path, wanted: set[str]) -> tuple[Path, dict[str, torch.Tensor]]:
@@ -95,10 +127,13 @@ class BertFeatures:
                 folder, f"num_hidden_layers={total}: need more than {LAYERS_FROM_TOP} (upstream uses hidden_states[-3])"
             )
         config.num_hidden_layers = total - LAYERS_FROM_TOP
-        model = BertModel(config, add_pooling_layer=False)
+        with _skip_random_init():  # every weight is overwritten from the file right after
+            model = BertModel(config, add_pooling_layer=False)
         wanted = set(model.state_dict())
         path, weights = _read_weights(folder, wanted)
-        load_state_dict_strict(model, weights, path)
+        _check_weights(model, weights, path)
+        # assign: parameters take the (memory-mapped) file tensors, no copy
+        model.load_state_dict(weights, strict=True, assign=True)
         model = model.to(device=device, dtype=dtype).eval()
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         logger.info("loaded BERT %s: %d of %d layers, hidden %d", folder, config.num_hidden_layers, total, config.hidden_size)
