@@ -243,6 +243,14 @@ class TTSEngine:
                     tokens.numel(), len(phones), sum(timings.values()))
         return LoadedVoice(voice=loaded, t2s=t2s, sovits=sovits, prompt=prompt, timings=timings)
 
+    def warm_up(self, voice: Voice | None = None) -> None:
+        """Do the one-time work of a first request now (dictionaries of the text frontend and,
+        with ``voice``, a tiny synthesis), so the first real request is not slower than later ones."""
+        with self._lock:
+            self.frontend.text_to_phones("你好，world。", language="zh", version="v2")
+        if voice is not None:
+            self.synthesize("你好。", voice=voice, seed=0, max_tokens=4)
+
     # ---- synthesis ----------------------------------------------------------------------------
 
     def synthesize(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,

@@ -146,3 +146,8 @@ def test_dtype_names_resolve():
     assert resolve_dtype("bf16", cpu) is torch.bfloat16
     with pytest.raises(ValueError, match="dtype must be 'auto' or one of"):
         resolve_dtype("int3", cpu)
+
+
+def test_warm_up_runs(engine, voice):
+    engine.warm_up(voice)
+    engine.warm_up()
