@@ -208,6 +208,8 @@ class EnglishG2P:
             return out
         if re.match(r"^[a-z]+'s$", word):
             out = self.lookup(word[:-2])
+            if not out:  # (upstream fails here)
+                return ["Z"]
             if out[-1] in _VOICELESS_ENDINGS:
                 return out + ["S"]
             if out[-1] in _SIBILANT_ENDINGS:
