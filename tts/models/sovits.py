@@ -271,7 +271,9 @@ def load_sovits(path: str | Path, device: str | torch.device = "cpu", dtype: tor
     device = torch.device(device)
     if dtype is None:
         dtype = torch.float16 if device.type == "cuda" else torch.float32
-    net = SynthesizerTrn(cfg)
+    with torch.device("meta"):  # every parameter and buffer comes from the file: skip random init
+        net = SynthesizerTrn(cfg)
+    net = net.to_empty(device="cpu")
     load_state_dict_strict(net, file.weights, file.path)
     fold_weight_norms(net)
     net = net.to(device=device, dtype=dtype).eval()
