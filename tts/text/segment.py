@@ -207,7 +207,7 @@ class IncrementalSegmenter:
     def _boundary_ends(self, final: bool) -> list[int]:
         """Ends (exclusive) of the certain clause boundaries in the buffer, in order."""
         buf, ends, i = self._buf, [], 0
-        while i < len(buf):
+        while i < min(len(buf), self.max_chars):  # later boundaries cannot end a segment yet
             if buf[i] not in _BOUNDARY or _is_number_mark(buf, i):
                 i += 1
                 continue
