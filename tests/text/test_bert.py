@@ -96,9 +96,11 @@ def test_empty_phones_give_an_empty_matrix(bert):
     assert bert(Phones(())).shape == (1024, 0)
 
 
-def test_token_count_mismatch_is_a_clear_error(bert):
+def test_token_count_mismatch_and_too_long_text_are_clear_errors(bert):
     with pytest.raises(ValueError, match=r"gives 3 tokens for 3 characters, but word2ph has 2 entries"):
         bert.piece_features("你好吗", (2, 2))
+    with pytest.raises(ValueError, match=r"text of 600 characters is too long for BERT \(602 tokens"):
+        bert.piece_features("好" * 600, (2,) * 600)
 
 
 def test_builder_is_deterministic_and_full_vocab_has_real_size(bert_dir, tmp_path):

@@ -147,6 +147,12 @@ class BertFeatures:
     def char_features(self, text: str) -> torch.Tensor:
         """One row per token of ``text`` ([CLS]/[SEP] dropped): ``(n_tokens, hidden_size)``."""
         enc = self.tokenizer(text, return_tensors="pt")
+        limit = self.model.config.max_position_embeddings
+        if enc["input_ids"].shape[1] > limit:
+            raise ValueError(
+                f"text of {len(text)} characters is too long for BERT ({enc['input_ids'].shape[1]} tokens with "
+                f"[CLS]/[SEP], at most {limit}): cut it first (split_for_synthesis keeps pieces under 510 characters)"
+            )
         enc = {k: v.to(self.device) for k, v in enc.items()}
         hidden = self.model(**enc).last_hidden_state  # (1, n_tokens + 2, hidden)
         return hidden[0, 1:-1]  # (n_tokens, hidden)
