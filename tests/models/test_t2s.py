@@ -220,7 +220,7 @@ def test_global_rng_when_no_generator(tiny):
 
 def test_seeds_are_per_request_and_streaming_gives_the_same_tokens(tiny):
     phones, bert, prompt = golden_inputs()
-    kw = dict(top_k=15, temperature=1.0, max_tokens=30)
+    kw = {"top_k": 15, "temperature": 1.0, "max_tokens": 30}
     a = tiny.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(1), **kw)
     b = tiny.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(2), **kw)
     streamed = list(tiny.iter_tokens(phones, bert, prompt, generator=torch.Generator().manual_seed(1), **kw))

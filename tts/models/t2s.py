@@ -508,7 +508,11 @@ def quantize_weights(model: T2SModel, mode: str = "int8") -> T2SModel:
         # torch.ao eager quantization is deprecated in favour of torchao but still works in torch 2.x
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", UserWarning)
-        from torch.ao.quantization import default_dynamic_qconfig, float16_dynamic_qconfig, quantize_dynamic
+        from torch.ao.quantization import (
+            default_dynamic_qconfig,
+            float16_dynamic_qconfig,
+            quantize_dynamic,
+        )
 
         spec = {nn.Linear: default_dynamic_qconfig if mode == "int8" else float16_dynamic_qconfig}
         for layer in model.model.h.layers:
