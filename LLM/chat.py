@@ -1,0 +1,108 @@
+"""The chat-model interface shared by all backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message of the conversation."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ("user", "assistant"):
+            raise ValueError(f"Turn.role must be 'user' or 'assistant', got {self.role!r}")
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Settings of one request: the config's defaults with the per-call overrides applied."""
+
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    repetition_penalty: float
+    seed: int | None
+
+
+def build_messages(user_input: str, system_prompt: str, history: list[Turn] | None) -> list[dict[str, str]]:
+    """OpenAI-style message list: system prompt, earlier turns in order, then the new user input."""
+    messages = [{"role": "system", "content": system_prompt}]
+    for turn in history or ():
+        messages.append({"role": turn.role, "content": turn.content})
+    messages.append({"role": "user", "content": user_input})
+    return messages
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """A role-play chat LLM. ``reply`` returns the raw reply; cleanup for speech is the caller's choice
+    (``LLM.cleanup``), so both the raw and the cleaned text stay available."""
+
+    def reply(
+        self,
+        user_input: str,
+        system_prompt: str,
+        history: list[Turn] | None = None,
+        *,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_new_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> str:
+        """The whole reply (blocking)."""
+        ...
+
+    def stream(
+        self,
+        user_input: str,
+        system_prompt: str,
+        history: list[Turn] | None = None,
+        *,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        max_new_tokens: int | None = None,
+        seed: int | None = None,
+    ) -> AsyncIterator[str]:
+        """Reply pieces as they are generated; closing the iterator stops generation."""
+        ...
+
+    def close(self) -> None:
+        """Release the model / connections."""
+        ...
+
+
+def resolve_settings(
+    defaults: "LLMConfigLike",
+    temperature: float | None,
+    top_p: float | None,
+    max_new_tokens: int | None,
+    seed: int | None,
+) -> GenerationSettings:
+    """Apply per-call overrides to the config's defaults; a bad override raises ValueError naming it."""
+    s = GenerationSettings(
+        temperature=defaults.temperature if temperature is None else float(temperature),
+        top_p=defaults.top_p if top_p is None else float(top_p),
+        max_new_tokens=defaults.max_new_tokens if max_new_tokens is None else int(max_new_tokens),
+        repetition_penalty=defaults.repetition_penalty,
+        seed=seed,
+    )
+    if s.temperature < 0:
+        raise ValueError(f"temperature must be >= 0 (0 = greedy), got {s.temperature}")
+    if not 0 < s.top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {s.top_p}")
+    if s.max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be >= 1, got {s.max_new_tokens}")
+    return s
+
+
+class LLMConfigLike(Protocol):
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    repetition_penalty: float

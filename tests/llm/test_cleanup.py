@@ -1,0 +1,91 @@
+"""Reply cleanup for speech: a table of cases, checked whole and fed piece by piece."""
+
+from __future__ import annotations
+
+import pytest
+
+from LLM import SpeechCleaner, clean_for_speech
+
+CASES = [
+    # (reply, what the voice reads)
+    ("你好，旅行者！", "你好，旅行者！"),
+    ("（轻轻笑了一下）你真有趣。", "你真有趣。"),
+    ("你好呀（挥手）！", "你好呀！"),
+    ("Hello (waves) there.", "Hello there."),
+    ("Hi (smiles).", "Hi."),
+    ("【系统提示】今天是晴天。", "今天是晴天。"),
+    ("好的[看向远方]我们走吧", "好的我们走吧"),
+    ("{动作：点头}没问题。", "没问题。"),
+    ("*眨眨眼*嘿嘿，被你发现了。", "嘿嘿，被你发现了。"),
+    ("我来啦*蹦蹦跳跳地跑过来*！", "我来啦！"),
+    ("**一定**要来哦", "一定要来哦"),  # markdown bold: empty asides, the words stay
+    ("今天好开心😀🎉！", "今天好开心！"),
+    ("送你一朵花🌸~", "送你一朵花~"),
+    ("一起去看烟花吧✨❤️", "一起去看烟花吧"),
+    ("家人👨‍👩‍👧在等我", "家人在等我"),  # ZWJ sequence
+    ("「梦想」是很奇妙的东西。", "「梦想」是很奇妙的东西。"),
+    ("她说：『我会一直在这里。』", "她说：『我会一直在这里。』"),
+    ("“别担心，”她笑着说。", "“别担心，”她笑着说。"),
+    ("「你好（笑）呀」", "「你好呀」"),  # asides inside quotes still go, the spoken words stay
+    ("（外层（内层）还是外层）剩下的", "剩下的"),
+    ("【注意（嵌套[三层]）】说完了", "说完了"),
+    ("我想说（这句话没有说完", "我想说"),  # unclosed at the end
+    ("故事开始了*她慢慢地", "故事开始了"),
+    ("多余的右括号）不要读", "多余的右括号不要读"),
+    ("  前后空白  ", "前后空白"),
+    ("a  (b)  c", "a c"),
+    ("第一行\n（动作）\n第二行", "第一行\n第二行"),
+    ("全角括号（里面有 English words）之后", "全角括号之后"),
+    ("半角(括号)与全角（括号）混用", "半角与全角混用"),
+    ("（只有动作）", ""),
+    ("", ""),
+    ("零宽\u200b字符\ufeff和控制\x17字符", "零宽字符和控制字符"),
+    ("坏字节\ufffd不读", "坏字节不读"),
+    ("温度是30°C，数学1+1=2。", "温度是30°C，数学1+1=2。"),
+]
+
+
+def test_table_has_enough_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES)
+def test_clean_whole_text(text, spoken):
+    assert clean_for_speech(text) == spoken
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES)
+def test_any_split_gives_the_same_result(text, spoken):
+    # one character per piece, and every two-piece split
+    c = SpeechCleaner()
+    assert "".join(c.feed(ch) for ch in text) + c.flush() == spoken
+    for i in range(len(text) + 1):
+        c = SpeechCleaner()
+        assert c.feed(text[:i]) + c.feed(text[i:]) + c.flush() == spoken
+
+
+def test_bracket_split_across_pieces_releases_text_early():
+    c = SpeechCleaner()
+    assert c.feed("你好（") == "你好"
+    assert c.in_aside
+    assert c.feed("轻轻") == ""
+    assert c.feed("笑）。今天") == "。今天"
+    assert not c.in_aside
+    assert c.feed("*眨") == ""
+    assert c.feed("眼*真好！") == "真好！"  # punctuation is released at once, not held back
+    assert c.flush() == ""
+
+
+def test_unclosed_bracket_is_dropped_at_flush_and_cleaner_resets():
+    c = SpeechCleaner()
+    assert c.feed("我想说【这是") == "我想说"
+    assert c.feed("旁白") == ""
+    assert c.flush() == ""
+    assert c.feed("新的回复") == "新的回复"  # flush resets for the next reply
+
+
+def test_space_waits_for_the_next_kept_character():
+    c = SpeechCleaner()
+    assert c.feed("Hello ") == "Hello"
+    assert c.feed("(waves) ") == ""
+    assert c.feed("there") == " there"
