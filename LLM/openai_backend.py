@@ -30,9 +30,8 @@ class OpenAIChat:
         self.config = config
         self.url = f"{config.base_url}/chat/completions"
         timeout = httpx.Timeout(config.timeout_s, connect=min(config.timeout_s, 10.0))
-        common = dict(base_url=config.base_url, api_key=config.api_key, timeout=timeout, max_retries=0)
-        self._client = openai.OpenAI(**common)
-        self._async_client = openai.AsyncOpenAI(**common)
+        self._client_args = dict(base_url=config.base_url, api_key=config.api_key, timeout=timeout, max_retries=0)
+        self._client = openai.OpenAI(**self._client_args)
 
     def _request(self, messages: list[dict[str, str]], s: GenerationSettings, stream: bool) -> dict:
         body: dict = {
@@ -98,24 +97,26 @@ class OpenAIChat:
         HTTP stream, which makes vLLM and similar servers abort the request."""
         s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
         body = self._request(build_messages(user_input, system_prompt, history), s, stream=True)
-        try:
-            response = await self._async_client.chat.completions.create(**body)
-        except openai.OpenAIError as exc:
-            raise self._error(exc) from exc
-        try:
-            async for chunk in response:
-                if not chunk.choices:
-                    continue
-                piece = chunk.choices[0].delta.content
-                if piece:
-                    yield piece
-        except openai.OpenAIError as exc:
-            raise self._error(exc) from exc
-        except httpx.HTTPError as exc:
-            raise LLMError(f"LLM server {self.url} broke off the stream: {exc}") from exc
-        finally:
-            await response.close()
+        # a client per stream: an async connection pool belongs to one event loop
+        async with openai.AsyncOpenAI(**self._client_args) as client:
+            try:
+                response = await client.chat.completions.create(**body)
+            except openai.OpenAIError as exc:
+                raise self._error(exc) from exc
+            try:
+                async for chunk in response:
+                    if not chunk.choices:
+                        continue
+                    piece = chunk.choices[0].delta.content
+                    if piece:
+                        yield piece
+            except openai.OpenAIError as exc:
+                raise self._error(exc) from exc
+            except httpx.HTTPError as exc:
+                raise LLMError(f"LLM server {self.url} broke off the stream: {exc}") from exc
+            finally:
+                await response.close()
 
     def close(self) -> None:
-        """Close the HTTP connection pool of the sync client (the async one closes with its loop)."""
+        """Close the HTTP connection pool of the blocking client (stream clients close with their stream)."""
         self._client.close()
