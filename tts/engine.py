@@ -160,13 +160,15 @@ class TTSEngine:
     """
 
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
-                 dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4):
+                 dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4,
+                 t2s_fast: bool | str = False):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
 
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
+        self.t2s_fast = t2s_fast  # CPU opt-in: int8 ("int8"/True) or fp16 GPT weights (see load_t2s)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -210,7 +212,7 @@ class TTSEngine:
             t0 = time.perf_counter()
             t2s = self.voices.find_model("t2s", voice.gpt_path)
             if t2s is None:
-                t2s = load_t2s(voice.gpt_path, device=self.device, dtype=self.dtype)
+                t2s = load_t2s(voice.gpt_path, device=self.device, dtype=self.dtype, fast=self.t2s_fast)
             sovits = self.voices.find_model("sovits", voice.sovits_path)
             if sovits is None:
                 sovits = load_sovits(voice.sovits_path, device=self.device, dtype=self.dtype)
@@ -257,24 +259,25 @@ class TTSEngine:
                    top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
                    noise_scale: float = 0.5, repetition_penalty: float = 1.35,
                    fragment_interval: float = FRAGMENT_INTERVAL_S,
-                   max_tokens: int | None = None) -> tuple[int, np.ndarray]:
+                   max_tokens: int | None = None, cancel: threading.Event | None = None) -> tuple[int, np.ndarray]:
         """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined."""
         chunks = list(self.stream(text, language, voice, top_k=top_k, top_p=top_p, temperature=temperature,
                                   speed=speed, seed=seed, noise_scale=noise_scale,
                                   repetition_penalty=repetition_penalty, fragment_interval=fragment_interval,
-                                  max_tokens=max_tokens))
+                                  max_tokens=max_tokens, cancel=cancel))
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
     def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
                top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
                noise_scale: float = 0.5, repetition_penalty: float = 1.35,
                fragment_interval: float = FRAGMENT_INTERVAL_S,
-               max_tokens: int | None = None) -> Iterator[AudioChunk]:
+               max_tokens: int | None = None, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
         """Yield one AudioChunk per text segment as soon as it is synthesized.
 
         Text with nothing to pronounce (empty, emoji, punctuation only) yields one chunk of
         0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
-        the generator stops the work after the segment in progress.
+        the generator stops the work after the segment in progress; setting ``cancel`` (from any
+        thread) stops it within one semantic token and ends the stream with no further chunk.
         """
         if voice is None:
             raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
@@ -283,9 +286,10 @@ class TTSEngine:
         opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
                                 repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
                                 fragment_interval=fragment_interval, max_tokens=max_tokens)
-        return self._stream(text, voice, opts, seed)
+        return self._stream(text, voice, opts, seed, cancel)
 
-    def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None) -> Iterator[AudioChunk]:
+    def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
+                cancel: threading.Event | None) -> Iterator[AudioChunk]:
         from tts.text.segment import split_for_synthesis
 
         loaded = self.voices.get(voice)
@@ -298,7 +302,10 @@ class TTSEngine:
         produced = False
         for segment in segments:
             for piece in hard_split(segment, MAX_BERT_CHARS):
-                result = self._segment(loaded, piece, opts, generator)
+                if cancel is not None and cancel.is_set():
+                    logger.info("synthesis cancelled")
+                    return
+                result = self._segment(loaded, piece, opts, generator, cancel)
                 if result is None:
                     continue
                 wav, stats = result
@@ -307,9 +314,10 @@ class TTSEngine:
         if not produced:
             yield AudioChunk(sr, np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16), "")
 
-    def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions,
-                 generator: torch.Generator) -> tuple[np.ndarray, SegmentStats] | None:
-        """One text segment -> float waveform at the voice's rate, or None when it has nothing to say."""
+    def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
+                 cancel: threading.Event | None = None) -> tuple[np.ndarray, SegmentStats] | None:
+        """One text segment -> float waveform at the voice's rate, or None when it has nothing to say
+        (or ``cancel`` was set while its tokens were decoded)."""
         prompt = loaded.prompt
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
@@ -326,10 +334,15 @@ class TTSEngine:
             target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)
             all_ids = torch.cat([prompt.phone_ids, target_ids])  # (n_prompt + n_phones,)
             all_bert = torch.cat([prompt.bert, bert], dim=1)  # (1024, n_prompt + n_phones)
-            tokens = loaded.t2s.generate(
-                all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
-                temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
-                max_tokens=opts.max_tokens, generator=generator)  # (n_tokens,)
+            decoded: list[int] = []
+            for token in loaded.t2s.iter_tokens(
+                    all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
+                    temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
+                    max_tokens=opts.max_tokens, generator=generator):
+                if cancel is not None and cancel.is_set():
+                    return None
+                decoded.append(token)
+            tokens = torch.tensor(decoded, dtype=torch.long)  # (n_tokens,)
             t3 = time.perf_counter()
             if tokens.numel() == 0:
                 logger.warning("t2s produced no tokens for segment %r; skipped", segment)

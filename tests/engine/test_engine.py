@@ -151,3 +151,36 @@ def test_dtype_names_resolve():
 def test_warm_up_runs(engine, voice):
     engine.warm_up(voice)
     engine.warm_up()
+
+
+def test_cancel_stops_synthesis_within_a_token(engine, voice):
+    import threading
+
+    cancel = threading.Event()
+    chunks = engine.stream("第一句话。第二句话。第三句话。", voice=voice, seed=0, max_tokens=40, cancel=cancel)
+    first = next(chunks)
+    assert first.text == "第一句话。"
+    cancel.set()
+    assert list(chunks) == []  # no further segment, no trailing silence chunk
+    # an event set before the start: nothing is synthesized at all
+    assert list(engine.stream("你好。", voice=voice, seed=0, cancel=cancel)) == []
+
+
+def test_cancel_does_not_change_an_uncancelled_result(engine, voice):
+    import threading
+
+    text = "你好，欢迎。"
+    plain = engine.synthesize(text, voice=voice, seed=5, max_tokens=30)[1]
+    with_event = engine.synthesize(text, voice=voice, seed=5, max_tokens=30, cancel=threading.Event())[1]
+    assert np.array_equal(plain, with_event)
+
+
+def test_t2s_fast_mode_loads_quantized_gpt(models):
+    from tts import TTSEngine
+
+    fast = TTSEngine(models.bert, models.hubert, device="cpu", t2s_fast="int8")
+    voice = fast.load_voice(models.gpt, models.sovits, models.ref_audio, models.ref_text)
+    sr, wav = fast.synthesize("你好。", voice=voice, seed=0, max_tokens=20)
+    assert wav.dtype == np.int16 and wav.size > 0
+    t2s = fast.voices.get(voice).t2s
+    assert any(hasattr(m, "_packed_params") for m in t2s.modules())  # int8 dynamically quantized Linear layers
