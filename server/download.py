@@ -219,14 +219,14 @@ def _fetch_snapshot(item: HubSnapshot) -> str:
     if item.weights_choice:
         try:
             files = list_repo_files(item.repo)
-        except Exception as exc:  # noqa: BLE001 - any hub/network failure becomes one message naming the repo
+        except Exception as exc:  # any hub or network failure: one message naming the repo
             raise _hub_error(item.repo, "listing the files", exc) from exc
         patterns = select_weight_patterns(patterns, files)
     logger.info("fetching %s [%s] into %s", item.repo, ", ".join(patterns), item.local_dir)
     try:
         snapshot_download(item.repo, local_dir=item.local_dir, allow_patterns=list(patterns),
                           ignore_patterns=list(item.ignore_patterns) or None)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _hub_error(item.repo, ", ".join(patterns), exc) from exc
     return f"{item.repo} -> {item.local_dir}"
 
@@ -235,7 +235,7 @@ def _fetch_file(item: HubFile) -> str:
     logger.info("fetching %s/%s", item.repo, item.filename)
     try:
         hf_hub_download(item.repo, item.filename, local_dir=item.local_dir)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _hub_error(item.repo, item.filename, exc) from exc
     return f"{item.repo}/{item.filename} -> {item.target}"
 
@@ -273,8 +273,11 @@ def extract_g2pw_zip(zip_path: Path, target: Path) -> None:
         if len(found) != 1:
             what = "no g2pW.onnx" if not found else f"several model folders: {[str(f.relative_to(work)) for f in found]}"
             raise DownloadError(f"{zip_path}: expected one G2PW model folder in the zip, found {what}")
+        inner = found[0].relative_to(work).as_posix()
         target.mkdir(parents=True, exist_ok=True)
         for child in sorted(found[0].iterdir()):
+            if child.name == "__MACOSX":
+                continue
             dest = target / child.name
             if dest.is_dir():
                 shutil.rmtree(dest)
@@ -283,7 +286,9 @@ def extract_g2pw_zip(zip_path: Path, target: Path) -> None:
             shutil.move(str(child), str(dest))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    logger.info("unpacked %s (folder %r in the zip) into %s", zip_path.name, found[0].name, target)
+        if work.parent.is_dir() and not any(work.parent.iterdir()):
+            work.parent.rmdir()
+    logger.info("unpacked %s (model folder %r in the zip) into %s", zip_path.name, inner, target)
 
 
 def _fetch_archive(item: HubArchive) -> str:
@@ -293,7 +298,7 @@ def _fetch_archive(item: HubArchive) -> str:
     logger.info("fetching %s/%s", item.repo, item.filename)
     try:
         zip_path = Path(hf_hub_download(item.repo, item.filename, local_dir=item.download_dir))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise _hub_error(item.repo, item.filename, exc) from exc
     extract_g2pw_zip(zip_path, item.target)
     shutil.rmtree(item.download_dir, ignore_errors=True)  # the zip and huggingface_hub's resume metadata
