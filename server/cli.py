@@ -1,0 +1,65 @@
+"""Command line of both entrypoints: ``--config``, ``--host``, ``--port``, ``--demo``, ``--log-level``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from server.config import ConfigError, config_path_from_env, load_config, missing_files_message, missing_model_files
+
+logger = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2  # bad config or missing model files: nothing was started
+
+
+def parse_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog=f"app_{mode.replace('-', '_')}.py",
+        description=f"chat2audio ({mode} mode): a role-play character answers in its own voice.")
+    ap.add_argument("--config", help="YAML config (default: $CHAT2AUDIO_CONFIG, else config.yaml)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    ap.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    ap.add_argument("--demo", action="store_true",
+                    help="serve tiny random-weight models built into a cache folder: no download, untrained output")
+    ap.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return ap.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace):
+    """The config to serve: the file's, or in demo mode the demo models with the file's speakers."""
+    path = config_path_from_env(args.config)
+    if args.demo:
+        from server.demo import build_demo_config, demo_cache_dir
+
+        base = None
+        if path.is_file():
+            base = load_config(path)
+        else:
+            logger.info("no config at %s: demo mode uses the seven default speakers", path)
+        cache = demo_cache_dir()
+        logger.info("demo mode: tiny random-weight models in %s (built on first run)", cache)
+        return build_demo_config(cache, base)
+    config = load_config(path)
+    missing = missing_model_files(config)
+    if missing:
+        raise ConfigError(missing_files_message(path, missing))
+    return config
+
+
+def main(mode: str, argv: list[str] | None = None) -> int:
+    """Parse the command line, load the config and models, serve until interrupted."""
+    import uvicorn
+
+    args = parse_args(mode, argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = build_config(args)
+    except ConfigError as exc:
+        logger.error("%s", exc)
+        return EXIT_CONFIG
+    from server.app import create_app
+
+    app = create_app(config, mode=mode, demo=args.demo)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None)
+    return 0
+

@@ -1,0 +1,79 @@
+"""Demo mode: the whole service on tiny random-weight models that are built here, no download.
+
+The tiny Qwen2 chat model and the tiny GPT-SoVITS files are written once into a cache folder in
+the real file formats and loaded by the same code as real models. Every speaker of the config
+keeps its name and role-play prompt and gets the tiny voice. The output is gibberish spoken as
+noise: demo mode shows that the service works, not how it sounds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from LLM import LLMConfig
+from server.config import AppConfig, ServerSettings, SpeakerConfig, TTSSettings, VoiceDefaults, default_prompt
+
+logger = logging.getLogger(__name__)
+
+CACHE_ENV = "CHAT2AUDIO_DEMO_CACHE"
+DEMO_SPEAKERS = ("Firefly", "Klee", "Ayaka", "Nahida", "Tribbie", "Yoimiya", "Citlali")
+DEMO_MAX_NEW_TOKENS = 96  # the tiny LLM never stops by itself; keep demo replies short
+_LLM_MARKER = "chat2audio-demo.json"
+
+
+def demo_cache_dir() -> Path:
+    """``$CHAT2AUDIO_DEMO_CACHE``, else ``$XDG_CACHE_HOME/chat2audio/demo`` (``~/.cache/...``)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "chat2audio" / "demo"
+
+
+def build_demo_llm(folder: Path) -> Path:
+    """The tiny Qwen2 folder, built once (a marker file says it is complete)."""
+    from LLM.builders import build_tiny_qwen
+
+    if (folder / _LLM_MARKER).is_file():
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    logger.info("building the tiny demo LLM in %s", folder)
+    build_tiny_qwen(folder)
+    (folder / _LLM_MARKER).write_text(json.dumps({"builder": "LLM.builders.build_tiny_qwen"}), encoding="utf-8")
+    return folder
+
+
+def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
+    """A config that serves the tiny models from ``cache`` (built on first use).
+
+    With ``base`` (the user's config), its speakers (names, prompts, languages, sampling), server
+    options and LLM generation defaults are kept and only the model files are replaced.
+    """
+    from tts.builders import build_tts_models
+
+    cache = Path(cache)
+    llm_dir = build_demo_llm(cache / "tiny-qwen")
+    tts = build_tts_models(cache / "tts", size="tiny", seed=0)
+    if base is not None:
+        llm = LLMConfig(model_path=llm_dir, device="cpu", temperature=base.llm.temperature, top_p=base.llm.top_p,
+                        max_new_tokens=min(base.llm.max_new_tokens, DEMO_MAX_NEW_TOKENS),
+                        repetition_penalty=base.llm.repetition_penalty)
+        server, defaults = base.server, base.voice_defaults
+        originals = {name: (s.prompt, s.language, s.speed, s.top_k, s.top_p, s.temperature)
+                     for name, s in base.speakers.items()}
+    else:
+        llm = LLMConfig(model_path=llm_dir, device="cpu", max_new_tokens=DEMO_MAX_NEW_TOKENS)
+        server, defaults = ServerSettings(), VoiceDefaults()
+        originals = {name: (default_prompt(name), None, None, None, None, None) for name in DEMO_SPEAKERS}
+    speakers = {
+        name: SpeakerConfig(prompt=prompt, gpt_path=tts.gpt, sovits_path=tts.sovits, ref_audio=tts.ref_audio,
+                            ref_text=tts.ref_text, ref_language="zh", language=language, speed=speed, top_k=top_k,
+                            top_p=top_p, temperature=temperature)
+        for name, (prompt, language, speed, top_k, top_p, temperature) in originals.items()
+    }
+    return AppConfig(llm=llm, tts=TTSSettings(bert_path=tts.bert, cnhubert_path=tts.hubert, device="cpu"),
+                     server=server, voice_defaults=defaults, speakers=speakers)
