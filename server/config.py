@@ -183,7 +183,7 @@ def _key_path(loc: tuple) -> str:
 
 
 def _describe(err: dict) -> str:
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         return "required key is missing"
     if err["type"] == "extra_forbidden":
