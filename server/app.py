@@ -17,10 +17,17 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from LLM import LLMError
 from server.config import AppConfig
-from server.pipeline import ChatService, Job, RequestError, llm_error_status
-from server.schemas import (AUDIO_RESPONSE, ChatRequest, HealthResponse, RequestCounters, SpeakerInfo,
-                            SpeakersResponse)
+from server.pipeline import ChatService, Job, RequestError
+from server.schemas import (
+    AUDIO_RESPONSE,
+    ChatRequest,
+    HealthResponse,
+    RequestCounters,
+    SpeakerInfo,
+    SpeakersResponse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +115,15 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
     async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
 
+    @app.exception_handler(LLMError)
+    async def _llm_error(request: Request, exc: LLMError) -> JSONResponse:
+        logger.error("LLM failed: %s", exc)
+        return JSONResponse({"detail": f"LLMError: {exc}"}, status_code=502)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("request failed: %s", exc)
-        status = llm_error_status(exc)
-        return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=status)
+        return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=500)
 
     if mode == "non-stream":
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 
-from server.config import ConfigError, config_path_from_env, load_config, missing_files_message, missing_model_files
+from server.config import (
+    ConfigError,
+    config_path_from_env,
+    load_config,
+    missing_files_message,
+    missing_model_files,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -157,7 +157,7 @@ class AppConfig(_Strict):
             ref_audio=s.ref_audio, ref_text=s.ref_text, ref_language=pick("ref_language"), language=pick("language"),
             speed=pick("speed"), top_k=pick("top_k"), top_p=pick("top_p"), temperature=pick("temperature"))
 
-    def resolved(self, base: Path) -> "AppConfig":
+    def resolved(self, base: Path) -> AppConfig:
         """A copy with every relative path resolved against ``base`` (the config file's folder)."""
 
         def res(p: Path | None) -> Path | None:

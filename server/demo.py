@@ -15,7 +15,14 @@ import shutil
 from pathlib import Path
 
 from LLM import LLMConfig
-from server.config import AppConfig, ServerSettings, SpeakerConfig, TTSSettings, VoiceDefaults, default_prompt
+from server.config import (
+    AppConfig,
+    ServerSettings,
+    SpeakerConfig,
+    TTSSettings,
+    VoiceDefaults,
+    default_prompt,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from LLM import ChatModel, LLMError, SpeechCleaner, Turn, clean_for_speech
+from LLM import ChatModel, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.schemas import ChatRequest
 from server.wav import encode_wav, pcm_bytes, wav_header
@@ -69,7 +69,7 @@ _END = object()
 class Job:
     """One request's state: its cancel event, LLM task and whether it has been counted."""
 
-    def __init__(self, service: "ChatService", request_id: int, speaker: ResolvedSpeaker, request: ChatRequest):
+    def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, request: ChatRequest):
         self.service = service
         self.id = request_id
         self.speaker = speaker
@@ -88,7 +88,8 @@ class Job:
         self._closed = True
         self.cancel.set()
         task = self.llm_task
-        if task is not None and not task.done():
+        llm_cut = task is not None and not task.done()
+        if llm_cut:
             task.cancel()
         if task is not None:
             # wait for the generation thread to end (the chat stream joins it when cancelled)
@@ -104,8 +105,9 @@ class Job:
             logger.info("request %d (%s) done in %.2f s", self.id, self.speaker.name, elapsed)
         else:
             counters.cancelled += 1
-            logger.info("request %d (%s) cancelled after %.2f s: client went away; LLM and synthesis stopped",
-                        self.id, self.speaker.name, elapsed)
+            logger.info("request %d (%s) cancelled after %.2f s: client went away; synthesis stopped, %s",
+                        self.id, self.speaker.name, elapsed,
+                        "LLM generation stopped" if llm_cut else "LLM had already finished")
 
 
 class ChatService:
@@ -231,7 +233,7 @@ class ChatService:
                 queue.put_nowait(_END)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # reaches the client as the end of the stream; logged by Job.close
+            except Exception as exc:  # noqa: BLE001 -- reaches the client as the end of the stream; Job.close logs it
                 queue.put_nowait(exc)
 
         seed = job.request.seed if job.request.seed is not None else random.randrange(2**31)
@@ -247,7 +249,7 @@ class ChatService:
                 if item is _END:
                     break
                 # a different seed per segment, derived from the request's: same request, same audio
-                sr, pcm = await asyncio.to_thread(self._synthesize, job, voice, item, seed + spoken)
+                _, pcm = await asyncio.to_thread(self._synthesize, job, voice, item, seed + spoken)
                 if job.cancel.is_set():
                     return
                 spoken += 1
@@ -261,7 +263,3 @@ class ChatService:
             logger.exception("request %d: synthesis failed", job.id)
             job.error = exc
 
-
-def llm_error_status(exc: BaseException) -> int:
-    """HTTP status of a failure: 502 when the LLM backend failed, else 500."""
-    return 502 if isinstance(exc, LLMError) else 500

@@ -1,0 +1,199 @@
+"""The pipeline in process: overlap of LLM and TTS, cancellation, admission, error statuses, WAV bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import struct
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from LLM import LLMError
+from server.app import Models, create_app
+from server.pipeline import ChatService, RequestError
+from server.schemas import ChatRequest
+from server.wav import UNKNOWN_SIZE, encode_wav, wav_header
+
+
+class ScriptedChat:
+    """A chat model that streams given pieces; waits on ``gate`` after the first piece when one is given;
+    ``forever`` keeps writing until closed. Records whether its stream was closed early."""
+
+    def __init__(self, pieces, gate: asyncio.Event | None = None, forever: bool = False, error: Exception | None = None):
+        self.pieces, self.gate, self.forever, self.error = pieces, gate, forever, error
+        self.finished = False
+        self.closed_early = False
+        self.prompts: list[str] = []
+
+    async def stream(self, user_input, system_prompt, history=None, **overrides):
+        self.prompts.append(system_prompt)
+        if self.error is not None:
+            raise self.error
+        try:
+            for i, piece in enumerate(self.pieces):
+                yield piece
+                if i == 0 and self.gate is not None:
+                    await self.gate.wait()
+                await asyncio.sleep(0)
+            while self.forever:
+                yield "还有。"
+                await asyncio.sleep(0.001)
+            self.finished = True
+        finally:
+            if not self.finished:
+                self.closed_early = True
+
+    def close(self):
+        pass
+
+
+@pytest.fixture(scope="module")
+def demo_config(demo_cache):
+    from server.demo import build_demo_config
+
+    return build_demo_config(demo_cache)
+
+
+@pytest.fixture(scope="module")
+def engine(demo_config):
+    from tts import TTSEngine
+
+    t = demo_config.tts
+    return TTSEngine(t.bert_path, t.cnhubert_path, device="cpu")
+
+
+def run(coro):
+    """asyncio.run with a deadlock guard: a hang fails the test instead of stalling the suite."""
+    return asyncio.run(asyncio.wait_for(coro, 300))
+
+
+def request(**kw) -> ChatRequest:
+    return ChatRequest(**{"input": "你好", "speaker": "Nahida", "seed": 0, **kw})
+
+
+async def next_audio(stream) -> bytes:
+    while True:
+        chunk = await stream.__anext__()
+        if chunk[:4] != b"RIFF":
+            return chunk
+
+
+def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, engine):
+    async def main():
+        gate = asyncio.Event()
+        chat = ScriptedChat(["你好呀旅行者。今天", "天气很好，", "我们一起去散步吧。"], gate=gate)  # a cut is certain at the next character
+        svc = ChatService(demo_config, chat, engine)
+        job = svc.open_job(request())
+        voice = await svc.prepare_stream(job)
+        stream = svc.stream(job, voice)
+        header = await stream.__anext__()
+        first = await next_audio(stream)  # the LLM is parked after its first sentence until the gate opens
+        assert not chat.finished
+        gate.set()
+        rest = [c async for c in stream]
+        await job.close()
+        return svc, chat, header, first, rest
+
+    svc, chat, header, first, rest = run(main())
+    assert chat.finished and not chat.closed_early
+    assert len(header) == 44 and len(first) > 0 and len(rest) == 1  # "今天天气很好，我们一起去散步吧。" is one segment (12 chars minimum)
+    assert (svc.counters.completed, svc.counters.active, svc.counters.cancelled) == (1, 0, 0)
+    assert chat.prompts == [demo_config.speaker("Nahida").prompt]
+
+
+def test_closing_a_stream_stops_the_llm_and_counts_a_cancel(demo_config, engine):
+    async def main():
+        chat = ScriptedChat(["你好呀。"], forever=True)
+        svc = ChatService(demo_config, chat, engine)
+        job = svc.open_job(request())
+        stream = svc.stream(job, await svc.prepare_stream(job))
+        await stream.__anext__()
+        await next_audio(stream)
+        await stream.aclose()  # what the server does when the client goes away
+        await job.close()
+        await job.close()  # idempotent
+        return svc, chat, job
+
+    svc, chat, job = run(main())
+    assert chat.closed_early and job.cancel.is_set()
+    assert (svc.counters.cancelled, svc.counters.completed, svc.counters.active) == (1, 0, 0)
+
+
+def test_stream_of_a_reply_with_nothing_to_say_is_a_short_silence(demo_config, engine):
+    async def main():
+        svc = ChatService(demo_config, ScriptedChat(["（微笑）", "😀"]), engine)
+        job = svc.open_job(request())
+        chunks = [c async for c in svc.stream(job, await svc.prepare_stream(job))]
+        await job.close()
+        return chunks
+
+    chunks = run(main())
+    assert len(chunks) == 2 and len(chunks[1]) == int(32000 * 0.3) * 2
+    assert not any(chunks[1])
+
+
+def test_requests_over_the_limit_get_503_with_retry_after(demo_config, engine):
+    config = demo_config.model_copy(update={"server": demo_config.server.model_copy(
+        update={"max_pending_requests": 1, "retry_after_s": 7})})
+    svc = ChatService(config, ScriptedChat(["你好。"]), engine)
+    svc.open_job(request())
+    with pytest.raises(RequestError) as info:
+        svc.open_job(request())
+    assert info.value.status == 503 and info.value.headers == {"Retry-After": "7"}
+    assert info.value.detail == ("busy: 1 requests in progress (server.max_pending_requests = 1); retry later")
+    assert svc.counters.rejected == 1
+
+
+def test_history_over_the_limit_is_refused(demo_config, engine):
+    svc = ChatService(demo_config, ScriptedChat([]), engine)
+    turns = [{"role": "user", "content": "嗨"}] * 21
+    with pytest.raises(RequestError, match=r"^history has 21 turns; the limit is 20 \(server.max_history_turns\)$"):
+        svc.open_job(request(history=turns))
+
+
+@pytest.mark.parametrize("mode", ["stream", "non-stream"])
+def test_llm_failure_is_a_502_json_error_and_counted(demo_config, engine, mode):
+    chat = ScriptedChat([], error=LLMError("LLM server http://127.0.0.1:1/v1/chat/completions is unreachable: x"))
+    app = create_app(demo_config, mode=mode, models=Models(chat=chat, engine=engine))
+    with TestClient(app) as client:
+        r = client.post("/chat2audio", json={"input": "你好", "speaker": "Nahida"})
+        if mode == "non-stream":
+            assert r.status_code == 502
+            assert r.json() == {"detail": "LLMError: LLM server http://127.0.0.1:1/v1/chat/completions is "
+                                          "unreachable: x"}
+        else:  # the header is already sent when the LLM fails: the stream ends with no audio
+            assert r.status_code == 200 and len(r.content) == 44
+        counters = client.get("/health").json()["requests"]
+    assert (counters["failed"], counters["active"]) == (1, 0)
+
+
+def test_non_stream_reply_text_is_the_cleaned_reply(demo_config, engine):
+    chat = ScriptedChat(["（挥手）你好，", "旅行者！😀"])
+    app = create_app(demo_config, mode="non-stream", models=Models(chat=chat, engine=engine))
+    with TestClient(app) as client:
+        r = client.post("/chat2audio", json={"input": "你好", "speaker": "Klee", "seed": 3})
+    assert r.status_code == 200
+    assert r.headers["x-reply-text"] == "%E4%BD%A0%E5%A5%BD%EF%BC%8C%E6%97%85%E8%A1%8C%E8%80%85%EF%BC%81"  # 你好，旅行者！
+    pcm, sr = sf.read(io.BytesIO(r.content), dtype="int16")
+    assert sr == 32000 and pcm.size > 0
+
+
+def test_wav_header_bytes():
+    assert wav_header(32000, 10) == (b"RIFF" + struct.pack("<I", 56) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, 32000, 64000, 2, 16) + b"data" + struct.pack("<I", 20))
+    stream = wav_header(32000, None)
+    assert struct.unpack("<I", stream[4:8])[0] == UNKNOWN_SIZE == struct.unpack("<I", stream[40:44])[0]
+    with pytest.raises(ValueError, match="sample_rate must be > 0"):
+        wav_header(0, 1)
+
+
+def test_encode_wav_round_trips_through_soundfile():
+    pcm = (np.sin(np.arange(1000) / 5) * 20000).astype(np.int16)
+    back, sr = sf.read(io.BytesIO(encode_wav(pcm, 24000)), dtype="int16")
+    assert sr == 24000 and np.array_equal(back, pcm)
+    stream = wav_header(24000, None) + pcm.tobytes()
+    back, _ = sf.read(io.BytesIO(stream), dtype="int16")  # a player reading a finished stream
+    assert np.array_equal(back, pcm)
