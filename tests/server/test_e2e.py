@@ -73,15 +73,14 @@ def test_stream_starts_with_an_unknown_length_header_and_arrives_in_chunks(strea
 
 def test_stream_disconnect_stops_generation_and_the_next_request_succeeds(stream_server):
     before = health(stream_server)["requests"]
-    with httpx.Client(timeout=120) as client:
-        with client.stream("POST", f"{stream_server.url}/chat2audio",
-                           json={"input": "给我讲一个很长很长的故事吧", "speaker": SPEAKER, "seed": 2}) as r:
-            assert r.status_code == 200
-            received = b""
-            for chunk in r.iter_raw():
-                received += chunk
-                if len(received) > 44:  # the header and the first audio
-                    break
+    body = {"input": "给我讲一个很长很长的故事吧", "speaker": SPEAKER, "seed": 2}
+    with httpx.Client(timeout=120) as client, client.stream("POST", f"{stream_server.url}/chat2audio", json=body) as r:
+        assert r.status_code == 200
+        received = b""
+        for chunk in r.iter_raw():
+            received += chunk
+            if len(received) > 44:  # the header and the first audio
+                break
     # closed after the first audio: the server notices, stops LLM and synthesis, counts it
     for _ in range(600):
         now = health(stream_server)

@@ -197,3 +197,12 @@ def test_encode_wav_round_trips_through_soundfile():
     stream = wav_header(24000, None) + pcm.tobytes()
     back, _ = sf.read(io.BytesIO(stream), dtype="int16")  # a player reading a finished stream
     assert np.array_equal(back, pcm)
+
+
+def test_preload_voices_loads_every_speaker_at_start(demo_config, engine):
+    config = demo_config.model_copy(update={"tts": demo_config.tts.model_copy(update={"preload_voices": True})})
+    app = create_app(config, mode="stream", models=Models(chat=ScriptedChat([]), engine=engine))
+    with TestClient(app) as client:
+        speakers = client.get("/speakers").json()["speakers"]
+    assert [s["loaded"] for s in speakers] == [True] * 7
+    assert {s["sample_rate"] for s in speakers} == {32000}
