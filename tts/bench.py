@@ -1,6 +1,6 @@
 """Benchmark of the TTS engine on random-weight models of upstream's real shapes.
 
-    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|fast]
+    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|fast|both]
                         [--device cpu|cuda|auto] [--cache DIR] [--max-tokens 60]
 
 Builds (once, into ``--cache``) GPT 24x512, SoVITS v2 (s2.json), BERT-large and HuBERT-base
@@ -13,14 +13,24 @@ fixed token budget per segment (random weights rarely pick EOS, so every segment
 - per sentence: text frontend + BERT ms, t2s ms per token (prefill included), SoVITS seconds per
   second of audio; total real-time factor (wall time / speech seconds, silences excluded);
 - time to first audio in stream mode (first segment of a request);
-- peak memory (RSS high-water mark of this process; models are built in a child process).
+- peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
+  models and every mode run in their own child processes, so the peaks of two modes never mix.
 
-Prints a table, writes ``bench.json`` and ``bench.png`` (time per stage) under ``--out``.
+Modes: ``fp32`` keeps the output equal to the reference path; ``fast`` runs the GPT (t2s) with
+int8 dynamic-quantized weights on CPU (SoVITS, BERT and HuBERT stay fp32: bf16 SoVITS measured
+3-4x slower than fp32 on the 2-core CPU this was written on) and everything in fp16 on CUDA;
+``both`` runs the two one after the other. Next to the figures it prints upstream GPT-SoVITS's
+numbers on the same CPU (``UPSTREAM``), the ratio ours / upstream, and the memory-bandwidth bound
+of a t2s step (every step reads all GPT weights) from this machine's measured read bandwidth
+(both only for ``--size full``: upstream's figures are for the full-size shapes).
+
+Prints a table, writes ``bench-<size>-<device>.json`` and ``.png`` (time per stage) under ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -30,6 +40,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from queue import Empty
 
 SENTENCES = (
     "今天天气很好，我们一起去公园散步吧。",
@@ -39,6 +50,19 @@ SENTENCES = (
 )
 STREAM_TEXT = "你好，很高兴认识你。今天我们聊点什么呢？"
 
+# Upstream GPT-SoVITS on this machine's CPU, 2 threads, fp32, full-size random weights
+# (shared/UPSTREAM_FACTS.md, last section). Keys are BenchResult fields.
+UPSTREAM = {
+    "model_load_s": 1.5,
+    "ref_prompt_first_ms": 1100.0,
+    "text_bert_ms_per_sentence": 630.0,
+    "t2s_ms_per_token": 38.0,
+    "sovits_s_per_audio_s": 0.34,
+    "total_rtf": 1.37,
+    "peak_rss_mb": 4400.0,
+}
+T2S_PARAMS = 77.6e6  # parameters a full-size t2s step reads (24 layers x 512 + embeddings and head)
+
 
 @dataclass(frozen=True)
 class BenchResult:
@@ -47,6 +71,8 @@ class BenchResult:
     size: str
     mode: str
     device: str
+    dtype: str
+    t2s_fast: str
     threads: int
     max_tokens: int
     build_s: float
@@ -84,22 +110,43 @@ def build_in_child(cache: Path, size: str, seed: int = 0) -> float:
     return time.perf_counter() - t0
 
 
-def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_tokens: int) -> BenchResult:
+def peak_rss_mb() -> float:
+    """This process's RSS high-water mark in MB: VmHWM (per address space, so a spawned child
+    does not inherit its parent's peak), or ru_maxrss where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def mode_settings(mode: str, cuda: bool) -> tuple[str, str | bool]:
+    """(engine dtype, t2s_fast) of a mode: fp32 -> ("auto", False), i.e. fp32 on CPU and fp16 on
+    CUDA as the engine defaults; fast -> int8 GPT with fp32 elsewhere on CPU, fp16 on CUDA."""
+    if mode == "fp32":
+        return "auto", False
+    if mode == "fast":
+        return ("fp16", False) if cuda else ("fp32", "int8")
+    raise ValueError(f"mode must be 'fp32' or 'fast', got {mode!r}")
+
+
+def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_tokens: int,
+              build_s: float = 0.0) -> BenchResult:
+    """Load the already-built models in ``cache`` and measure ``mode`` in this process."""
     import torch
 
     from tts.builders import build_tts_models
     from tts.engine import TTSEngine
 
     torch.set_num_threads(threads)
-    build_s = build_in_child(cache, size)
     paths = build_tts_models(cache, size=size)  # already built: only checks the marker
-    dtype = None
-    if mode == "fast":
-        dtype = torch.bfloat16 if device == "cpu" else torch.float16
-    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    dtype, t2s_fast = mode_settings(mode, cuda)
 
     t0 = time.perf_counter()
-    engine = TTSEngine(paths.bert, paths.hubert, device=device, dtype=dtype)
+    engine = TTSEngine(paths.bert, paths.hubert, device=device, dtype=dtype, t2s_fast=t2s_fast)
     voice = engine.load_voice(paths.gpt, paths.sovits, paths.ref_audio, paths.ref_text)
     load_wall = time.perf_counter() - t0
     vt = engine.voices.get(voice).timings
@@ -108,7 +155,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     t0 = time.perf_counter()
     engine.load_voice(paths.gpt, paths.sovits, paths.ref_audio, paths.ref_text)  # a later request: cached
     ref_cached_ms = 1000 * (time.perf_counter() - t0)
-    logging.getLogger(__name__).info("engine + voice ready in %.2f s", load_wall)
+    logging.getLogger(__name__).info("%s: engine + voice ready in %.2f s", mode, load_wall)
 
     # warm-up: one-time work (jieba dictionary, kernel selection) is not what a request pays
     engine.synthesize("你好，欢迎使用。", voice=voice, seed=0, max_tokens=8)
@@ -133,9 +180,9 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
 
     total = {k: sum(p[k] for p in per_sentence) for k in ("text_s", "bert_s", "t2s_s", "tokens", "sovits_s",
                                                            "audio_s")}
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     return BenchResult(
-        size=size, mode=mode, device=str(engine.device), threads=threads, max_tokens=max_tokens,
+        size=size, mode=mode, device=str(engine.device), dtype=str(engine.dtype).removeprefix("torch."),
+        t2s_fast=str(t2s_fast or "no"), threads=threads, max_tokens=max_tokens,
         build_s=round(build_s, 2), model_load_s=round(model_load_s, 3),
         ref_prompt_first_ms=round(ref_first_ms, 1), ref_prompt_cached_ms=round(ref_cached_ms, 2),
         text_bert_ms_per_sentence=round(1000 * (total["text_s"] + total["bert_s"]) / len(SENTENCES), 1),
@@ -143,7 +190,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
         sovits_s_per_audio_s=round(total["sovits_s"] / max(1e-9, total["audio_s"]), 3),
         total_rtf=round(wall / max(1e-9, total["audio_s"]), 3),
         first_audio_s=round(first_audio_s, 3),
-        peak_rss_mb=round(peak_rss_mb, 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
         peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
         tokens=int(total["tokens"]), audio_s=round(total["audio_s"], 2),
         stage_s={"text": round(total["text_s"], 3), "bert": round(total["bert_s"], 3),
@@ -152,28 +199,135 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     )
 
 
-def format_table(r: BenchResult) -> str:
-    """The result as a Markdown table."""
-    rows = [
-        ("model load", f"{r.model_load_s:.2f} s"),
-        ("reference prompt, first / cached", f"{r.ref_prompt_first_ms:.0f} ms / {r.ref_prompt_cached_ms:.2f} ms"),
-        ("text + BERT per sentence", f"{r.text_bert_ms_per_sentence:.0f} ms"),
-        ("t2s per token (prefill incl.)", f"{r.t2s_ms_per_token:.1f} ms"),
-        ("SoVITS per audio second", f"{r.sovits_s_per_audio_s:.3f} s"),
-        ("total real-time factor", f"{r.total_rtf:.3f}"),
-        ("time to first audio (stream, 1st segment)", f"{r.first_audio_s:.2f} s"),
-        ("peak memory (RSS)", f"{r.peak_rss_mb:.0f} MB"),
-    ]
-    if r.peak_cuda_mb is not None:
-        rows.append(("peak CUDA memory", f"{r.peak_cuda_mb:.0f} MB"))
-    head = (f"size={r.size} mode={r.mode} device={r.device} threads={r.threads} "
-            f"tokens/segment<={r.max_tokens} ({r.tokens} tokens, {r.audio_s:.1f} s audio)")
-    lines = [head, "", "| figure | value |", "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows]
+def _bench_child(queue, *args) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    queue.put(asdict(run_bench(*args)))
+
+
+def run_bench_in_child(size: str, threads: int, mode: str, device: str, cache: Path, max_tokens: int,
+                       build_s: float = 0.0) -> BenchResult:
+    """:func:`run_bench` in a fresh spawned process: its peak memory is that mode's alone."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_bench_child, args=(queue, size, threads, mode, device, str(cache), max_tokens,
+                                                   build_s))
+    proc.start()
+    result = None
+    while result is None and (proc.is_alive() or not queue.empty()):
+        with contextlib.suppress(Empty):  # poll again while the child lives
+            result = queue.get(timeout=1.0)
+    proc.join()
+    if result is None or proc.exitcode != 0:
+        raise SystemExit(f"the {mode} benchmark failed (exit code {proc.exitcode})")
+    return BenchResult(**result)
+
+
+@dataclass(frozen=True)
+class Bandwidth:
+    """Single-process read bandwidth of this machine and the t2s bound it implies."""
+
+    threads: int
+    tensor_mb: float
+    sum_gb_s: float  # x.sum() over a float32 tensor of the t2s weights' size
+    matvec_gb_s: float  # (rows, 512) float32 matrix @ vector, the shape of a t2s decode step
+    bound_fp32_ms: float  # all t2s weights (4 bytes each) read once per token at the better bandwidth
+    bound_int8_ms: float  # the same at 1 byte per weight
+
+
+def measure_bandwidth(threads: int, params: float = T2S_PARAMS, repeats: int = 7) -> Bandwidth:
+    """Time reading ``params`` float32 values (310 MB for the full t2s) with ``threads`` threads:
+    the median of ``repeats`` runs of ``x.sum()`` and of a matrix-vector product."""
+    import torch
+
+    torch.set_num_threads(threads)
+    cols = 512
+    rows = int(params) // cols
+    w = torch.randn(rows, cols)  # (rows, 512) float32
+    v = torch.randn(cols)
+    nbytes = w.numel() * w.element_size()
+
+    def median_s(fn) -> float:
+        fn()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]
+
+    sum_s = median_s(lambda: w.sum())
+    mv_s = median_s(lambda: torch.mv(w, v))
+    best_s = min(sum_s, mv_s)
+    return Bandwidth(threads=threads, tensor_mb=round(nbytes / 1e6, 1), sum_gb_s=round(nbytes / sum_s / 1e9, 2),
+                     matvec_gb_s=round(nbytes / mv_s / 1e9, 2), bound_fp32_ms=round(1000 * best_s, 2),
+                     bound_int8_ms=round(1000 * best_s / 4, 2))
+
+
+_ROWS = (  # (label, field, format, upstream field or None)
+    ("model load", "model_load_s", "{:.2f} s", "model_load_s"),
+    ("reference prompt, first request", "ref_prompt_first_ms", "{:.0f} ms", "ref_prompt_first_ms"),
+    ("reference prompt, cached", "ref_prompt_cached_ms", "{:.2f} ms", None),
+    ("text + BERT per sentence", "text_bert_ms_per_sentence", "{:.0f} ms", "text_bert_ms_per_sentence"),
+    ("t2s per token (prefill incl.)", "t2s_ms_per_token", "{:.1f} ms", "t2s_ms_per_token"),
+    ("SoVITS per audio second", "sovits_s_per_audio_s", "{:.3f} s", "sovits_s_per_audio_s"),
+    ("total real-time factor", "total_rtf", "{:.3f}", "total_rtf"),
+    ("time to first audio (stream, 1st segment)", "first_audio_s", "{:.2f} s", None),
+    ("peak memory (RSS, own process)", "peak_rss_mb", "{:.0f} MB", "peak_rss_mb"),
+)
+
+
+def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None) -> str:
+    """The results (one column per mode, each with its ratio to upstream) as a Markdown table."""
+    r0 = results[0]
+    compare = r0.size == "full"  # upstream's figures and the bound are for the full-size shapes
+    head = (f"size={r0.size} device={r0.device} threads={r0.threads} tokens/segment<={r0.max_tokens} "
+            f"({r0.tokens} tokens, {r0.audio_s:.1f} s audio, {len(SENTENCES)} sentences); "
+            + "; ".join(f"{r.mode}: dtype {r.dtype}, t2s int8/fp16 weights: {r.t2s_fast}" for r in results))
+    cols = ["figure"] + (["upstream (CPU, 2 thr, fp32)"] if compare else [])
+    for r in results:
+        cols += [r.mode] + ([f"{r.mode} / upstream"] if compare else [])
+    lines = [head, "", "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for label, field, fmt, up_field in _ROWS:
+        up = UPSTREAM.get(up_field) if up_field else None
+        cells = [label] + ([fmt.format(up) if up is not None else ""] if compare else [])
+        for r in results:
+            value = getattr(r, field)
+            cells += [fmt.format(value)] + ([f"{value / up:.2f}" if up else ""] if compare else [])
+        lines.append("| " + " | ".join(cells) + " |")
+    if any(r.peak_cuda_mb is not None for r in results):
+        cells = ["peak CUDA memory"] + ([""] if compare else [])
+        for r in results:
+            cells += [f"{r.peak_cuda_mb:.0f} MB" if r.peak_cuda_mb is not None else ""] + ([""] if compare else [])
+        lines.append("| " + " | ".join(cells) + " |")
+    if compare and bandwidth is not None and not any(r.device.startswith("cuda") for r in results):
+        cells = ["t2s bound (memory bandwidth)", f"{bandwidth.bound_fp32_ms:.1f} ms"]
+        for r in results:
+            bound = bandwidth.bound_int8_ms if r.t2s_fast == "int8" else bandwidth.bound_fp32_ms
+            cells += [f"{bound:.1f} ms", f"measured / bound {r.t2s_ms_per_token / bound:.1f}x"]
+        lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", (f"read bandwidth, {bandwidth.threads} threads, {bandwidth.tensor_mb:.0f} MB fp32: "
+                       f"x.sum() {bandwidth.sum_gb_s:.1f} GB/s, matrix-vector {bandwidth.matvec_gb_s:.1f} GB/s"),
+                  f"bound: {bandwidth.bound_fp32_ms:.1f} ms/token fp32, {bandwidth.bound_int8_ms:.1f} ms/token int8 "
+                  f"(t2s reads {T2S_PARAMS / 1e6:.1f} M weights per token)"
+                  + "".join(f"; measured {r.mode}: {r.t2s_ms_per_token:.1f} ms/token" for r in results)]
     return "\n".join(lines)
 
 
-def plot(r: BenchResult, path: Path) -> Path | None:
-    """A bar chart of time per stage per sentence (stacked) next to the audio length."""
+_STAGES = (("text", "text", "#8dd3c7"), ("BERT", "bert", "#80b1d3"), ("t2s", "t2s", "#fb8072"),
+           ("SoVITS", "sovits", "#bebada"))
+
+
+def upstream_stage_s(r: BenchResult) -> dict[str, float]:
+    """Upstream's stage times for ``r``'s workload, from its per-unit figures (text and BERT
+    together; t2s without its ~0.3 s prefill per segment, so an underestimate)."""
+    return {"text": 0.0, "bert": UPSTREAM["text_bert_ms_per_sentence"] / 1000 * len(r.per_sentence),
+            "t2s": UPSTREAM["t2s_ms_per_token"] / 1000 * r.tokens,
+            "sovits": UPSTREAM["sovits_s_per_audio_s"] * r.audio_s}
+
+
+def plot(results: list[BenchResult], path: Path) -> Path | None:
+    """Stacked bars of the time per stage for the whole sentence set, one bar per mode and one
+    for upstream (scaled from its per-unit figures), with the audio length as a line."""
     try:
         import matplotlib
 
@@ -182,19 +336,21 @@ def plot(r: BenchResult, path: Path) -> Path | None:
     except ImportError:
         logging.getLogger(__name__).warning("matplotlib is not installed: no chart (pip install -r requirements-dev.txt)")
         return None
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    labels = [f"S{i + 1}" for i in range(len(r.per_sentence))]
-    bottom = [0.0] * len(labels)
-    for stage, key, color in (("text", "text_s", "#8dd3c7"), ("BERT", "bert_s", "#80b1d3"),
-                              ("t2s", "t2s_s", "#fb8072"), ("SoVITS", "sovits_s", "#bebada")):
-        vals = [p[key] for p in r.per_sentence]
+    r0 = results[0]
+    bars = ([("upstream\n(estimated)", upstream_stage_s(r0))] if r0.size == "full" else []) + [(f"{r.mode}\nRTF {r.total_rtf:.2f}", r.stage_s)
+                                                                for r in results]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labels = [b[0] for b in bars]
+    bottom = [0.0] * len(bars)
+    for stage, key, color in _STAGES:
+        vals = [b[1].get(key, 0.0) for b in bars]
         ax.bar(labels, vals, bottom=bottom, label=stage, color=color, width=0.5)
         bottom = [b + v for b, v in zip(bottom, vals)]
-    ax.plot(labels, [p["audio_s"] for p in r.per_sentence], "k_", markersize=30, mew=2, label="audio length")
-    ax.set_ylabel("seconds")
-    ax.set_title(f"time per stage: {r.size} models, {r.mode}, {r.device}, {r.threads} threads "
-                 f"(RTF {r.total_rtf:.2f})")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.axhline(r0.audio_s, color="k", linestyle="--", linewidth=1, label=f"audio length ({r0.audio_s:.1f} s)")
+    ax.set_ylabel("seconds (all sentences)")
+    ax.set_title(f"time per stage: {r0.size} models, {r0.device}, {r0.threads} threads, "
+                 f"{len(r0.per_sentence)} sentences, {r0.tokens} tokens", fontsize=9)
+    ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -206,22 +362,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", choices=("full", "tiny"), default="full")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("bench_results"))
-    ap.add_argument("--mode", choices=("fp32", "fast"), default="fp32",
-                    help="fp32: output equal to the reference path; fast: bf16 (CPU) / fp16 (CUDA) weights")
+    ap.add_argument("--mode", choices=("fp32", "fast", "both"), default="both",
+                    help="fp32: output equal to the reference path; fast: int8 GPT weights (CPU) / fp16 (CUDA); "
+                         "both: one after the other, each in its own process")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ap.add_argument("--cache", type=Path, default=None, help="model folder (default: <out>/models-<size>)")
     ap.add_argument("--max-tokens", type=int, default=60, help="semantic tokens per segment (25 = 1 s of audio)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cache = args.cache or args.out / f"models-{args.size}"
-    result = run_bench(args.size, args.threads, args.mode, args.device, cache, args.max_tokens)
+    build_s = build_in_child(cache, args.size)
+    modes = ("fp32", "fast") if args.mode == "both" else (args.mode,)
+    results = [run_bench_in_child(args.size, args.threads, m, args.device, cache, args.max_tokens, build_s)
+               for m in modes]
+    # after the modes (no competition for the cores), in this process (no mode's peak includes it)
+    # (the bound is for the full-size t2s: not measured for tiny models)
+    bandwidth = measure_bandwidth(args.threads) if results[0].device == "cpu" and args.size == "full" else None
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"bench-{result.size}-{result.mode}-{result.device.split(':')[0]}"
-    data = {"result": asdict(result), "python": sys.version.split()[0], "machine": platform.machine(),
-            "processor": platform.processor()}
+    stem = f"bench-{args.size}-{results[0].device.split(':')[0]}" + ("" if args.mode == "both" else f"-{args.mode}")
+    data = {"results": {r.mode: asdict(r) for r in results}, "upstream": UPSTREAM,
+            "ratio_to_upstream": {r.mode: {k: round(getattr(r, k) / v, 3) for k, v in UPSTREAM.items()}
+                                  for r in results} if args.size == "full" else None,
+            "bandwidth": asdict(bandwidth) if bandwidth else None,
+            "python": sys.version.split()[0], "machine": platform.machine(), "processor": platform.processor()}
     (args.out / f"{stem}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    chart = plot(result, args.out / f"{stem}.png")
-    print(format_table(result))
+    chart = plot(results, args.out / f"{stem}.png")
+    print(format_table(results, bandwidth))
     print(f"\nwrote {args.out / (stem + '.json')}" + (f" and {chart}" if chart else ""))
     return 0
 
