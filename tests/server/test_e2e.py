@@ -157,3 +157,17 @@ def test_openapi_describes_the_audio(server):
 
 def test_startup_log_says_demo_plainly(server):
     assert "DEMO MODE: untrained random weights" in server.log_text()
+
+
+def test_health_answers_while_a_stream_is_being_synthesized(stream_server):
+    body = {"input": "慢慢地说一个故事吧", "speaker": SPEAKER, "seed": 4}
+    with httpx.Client(timeout=120) as client, client.stream("POST", f"{stream_server.url}/chat2audio", json=body) as r:
+        chunks = r.iter_raw()
+        first = next(chunks)
+        assert first[:4] == b"RIFF"
+        during = httpx.get(f"{stream_server.url}/health", timeout=30)
+        rest = b"".join(chunks)
+    assert during.status_code == 200
+    if len(first) == 44:  # only the header had arrived: the request was surely still being synthesized
+        assert during.json()["requests"]["active"] >= 1
+    assert len(first) + len(rest) > 44
