@@ -313,7 +313,7 @@ def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None)
     return "\n".join(lines)
 
 
-_STAGES = (("text", "text", "#8dd3c7"), ("BERT", "bert", "#80b1d3"), ("t2s", "t2s", "#fb8072"),
+_STAGES = (("text", "text", "#8dd3c7"), ("BERT (upstream: text + BERT)", "bert", "#80b1d3"), ("t2s", "t2s", "#fb8072"),
            ("SoVITS", "sovits", "#bebada"))
 
 
