@@ -8,9 +8,9 @@ shaped models with random weights, loads them, then synthesizes a fixed set of s
 fixed token budget per segment (random weights rarely pick EOS, so every segment decodes exactly
 ``--max-tokens`` tokens) and reports:
 
-- model load time (BERT + HuBERT + frontend + GPT + SoVITS), reference prompt time (first load
+- model load time (BERT + HuBERT + frontend and its one-time warm-up + GPT + SoVITS), reference prompt time (first load
   of a voice, and a second request of the same voice: cached);
-- per sentence: text frontend + BERT ms, t2s ms per token (prefill included), SoVITS seconds per
+- per sentence: text frontend + BERT ms, t2s ms per token (decoding) and prefill per segment, SoVITS seconds per
   second of audio; total real-time factor (wall time / speech seconds, silences excluded);
 - time to first audio in stream mode (first segment of a request);
 - peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
@@ -57,6 +57,7 @@ UPSTREAM = {
     "ref_prompt_first_ms": 1100.0,
     "text_bert_ms_per_sentence": 630.0,
     "t2s_ms_per_token": 38.0,
+    "t2s_prefill_ms_per_segment": 300.0,
     "sovits_s_per_audio_s": 0.34,
     "total_rtf": 1.37,
     "peak_rss_mb": 4400.0,
@@ -80,7 +81,8 @@ class BenchResult:
     ref_prompt_first_ms: float
     ref_prompt_cached_ms: float
     text_bert_ms_per_sentence: float
-    t2s_ms_per_token: float
+    t2s_ms_per_token: float  # decoding only: one step per token after the first
+    t2s_prefill_ms_per_segment: float  # prefill and first token, per segment
     sovits_s_per_audio_s: float
     total_rtf: float
     first_audio_s: float
@@ -147,10 +149,13 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
 
     t0 = time.perf_counter()
     engine = TTSEngine(paths.bert, paths.hubert, device=device, dtype=dtype, t2s_fast=t2s_fast)
+    t1 = time.perf_counter()
+    engine.warm_up()  # one-time frontend work (jieba, dictionaries), done at start-up by the service
+    warm_up_s = time.perf_counter() - t1
     voice = engine.load_voice(paths.gpt, paths.sovits, paths.ref_audio, paths.ref_text)
     load_wall = time.perf_counter() - t0
     vt = engine.voices.get(voice).timings
-    model_load_s = sum(engine.timings.values()) + vt["model_load_s"]
+    model_load_s = sum(engine.timings.values()) + warm_up_s + vt["model_load_s"]
     ref_first_ms = 1000 * (vt["audio_prompt_s"] + vt["text_prompt_s"])
     t0 = time.perf_counter()
     engine.load_voice(paths.gpt, paths.sovits, paths.ref_audio, paths.ref_text)  # a later request: cached
@@ -171,22 +176,24 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
         stats = [c.stats for c in chunks if c.stats is not None]
         per_sentence.append({
             "text": sentence, "segments": len(stats),
-            **{k: sum(getattr(s, k) for s in stats) for k in ("text_s", "bert_s", "t2s_s", "tokens", "sovits_s",
-                                                               "audio_s")}})
+            **{k: sum(getattr(s, k) for s in stats) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
+                                                               "sovits_s", "audio_s")}})
     t0 = time.perf_counter()
     first = next(iter(engine.stream(STREAM_TEXT, voice=voice, seed=0, max_tokens=max_tokens)))
     first_audio_s = time.perf_counter() - t0
     del first
 
-    total = {k: sum(p[k] for p in per_sentence) for k in ("text_s", "bert_s", "t2s_s", "tokens", "sovits_s",
-                                                           "audio_s")}
+    total = {k: sum(p[k] for p in per_sentence) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
+                                                           "segments", "sovits_s", "audio_s")}
+    decode_steps = max(1, total["tokens"] - total["segments"])  # the first token of a segment comes with the prefill
     return BenchResult(
         size=size, mode=mode, device=str(engine.device), dtype=str(engine.dtype).removeprefix("torch."),
         t2s_fast=str(t2s_fast or "no"), threads=threads, max_tokens=max_tokens,
         build_s=round(build_s, 2), model_load_s=round(model_load_s, 3),
         ref_prompt_first_ms=round(ref_first_ms, 1), ref_prompt_cached_ms=round(ref_cached_ms, 2),
         text_bert_ms_per_sentence=round(1000 * (total["text_s"] + total["bert_s"]) / len(SENTENCES), 1),
-        t2s_ms_per_token=round(1000 * total["t2s_s"] / max(1, total["tokens"]), 2),
+        t2s_ms_per_token=round(1000 * (total["t2s_s"] - total["prefill_s"]) / decode_steps, 2),
+        t2s_prefill_ms_per_segment=round(1000 * total["prefill_s"] / max(1, total["segments"]), 1),
         sovits_s_per_audio_s=round(total["sovits_s"] / max(1e-9, total["audio_s"]), 3),
         total_rtf=round(wall / max(1e-9, total["audio_s"]), 3),
         first_audio_s=round(first_audio_s, 3),
@@ -268,7 +275,8 @@ _ROWS = (  # (label, field, format, upstream field or None)
     ("reference prompt, first request", "ref_prompt_first_ms", "{:.0f} ms", "ref_prompt_first_ms"),
     ("reference prompt, cached", "ref_prompt_cached_ms", "{:.2f} ms", None),
     ("text + BERT per sentence", "text_bert_ms_per_sentence", "{:.0f} ms", "text_bert_ms_per_sentence"),
-    ("t2s per token (prefill incl.)", "t2s_ms_per_token", "{:.1f} ms", "t2s_ms_per_token"),
+    ("t2s per token (decoding)", "t2s_ms_per_token", "{:.1f} ms", "t2s_ms_per_token"),
+    ("t2s prefill per segment", "t2s_prefill_ms_per_segment", "{:.0f} ms", "t2s_prefill_ms_per_segment"),
     ("SoVITS per audio second", "sovits_s_per_audio_s", "{:.3f} s", "sovits_s_per_audio_s"),
     ("total real-time factor", "total_rtf", "{:.3f}", "total_rtf"),
     ("time to first audio (stream, 1st segment)", "first_audio_s", "{:.2f} s", None),
@@ -319,9 +327,10 @@ _STAGES = (("text", "text", "#8dd3c7"), ("BERT (upstream: text + BERT)", "bert",
 
 def upstream_stage_s(r: BenchResult) -> dict[str, float]:
     """Upstream's stage times for ``r``'s workload, from its per-unit figures (text and BERT
-    together; t2s without its ~0.3 s prefill per segment, so an underestimate)."""
+    together; t2s with its ~0.3 s prefill per segment)."""
     return {"text": 0.0, "bert": UPSTREAM["text_bert_ms_per_sentence"] / 1000 * len(r.per_sentence),
-            "t2s": UPSTREAM["t2s_ms_per_token"] / 1000 * r.tokens,
+            "t2s": (UPSTREAM["t2s_ms_per_token"] * r.tokens
+                    + UPSTREAM["t2s_prefill_ms_per_segment"] * sum(p["segments"] for p in r.per_sentence)) / 1000,
             "sovits": UPSTREAM["sovits_s_per_audio_s"] * r.audio_s}
 
 

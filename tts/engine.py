@@ -40,6 +40,7 @@ class SegmentStats:
     text_s: float  # text frontend (normalization, g2p)
     bert_s: float  # BERT features
     t2s_s: float  # semantic token generation (prefill + decoding)
+    prefill_s: float  # of which the prefill and first token (the rest is decoding, one step per later token)
     tokens: int  # semantic tokens generated (25 per second of audio at speed 1)
     sovits_s: float  # SoVITS decoding
     audio_s: float  # seconds of audio produced (without the fragment interval)
@@ -335,6 +336,7 @@ class TTSEngine:
             all_ids = torch.cat([prompt.phone_ids, target_ids])  # (n_prompt + n_phones,)
             all_bert = torch.cat([prompt.bert, bert], dim=1)  # (1024, n_prompt + n_phones)
             decoded: list[int] = []
+            first_token_at = None
             for token in loaded.t2s.iter_tokens(
                     all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
                     temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
@@ -342,6 +344,8 @@ class TTSEngine:
                 if cancel is not None and cancel.is_set():
                     return None
                 decoded.append(token)
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
             tokens = torch.tensor(decoded, dtype=torch.long)  # (n_tokens,)
             t3 = time.perf_counter()
             if tokens.numel() == 0:
@@ -352,6 +356,7 @@ class TTSEngine:
             wav = wav.float().cpu().numpy()
             t4 = time.perf_counter()
         sr = loaded.voice.sample_rate
-        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t3 - t2, tokens=int(tokens.numel()),
+        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t3 - t2,
+                             prefill_s=(first_token_at or t3) - t2, tokens=int(tokens.numel()),
                              sovits_s=t4 - t3, audio_s=len(wav) / sr)
         return wav, stats
