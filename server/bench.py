@@ -47,8 +47,8 @@ logger = logging.getLogger(__name__)
 
 
 class CappedEngine:
-    """A TTS engine whose ``synthesize`` decodes at most ``max_tokens`` semantic tokens per segment
-    unless the caller says otherwise; everything else is the wrapped engine's."""
+    """A TTS engine whose ``synthesize`` and ``stream`` decode at most ``max_tokens`` semantic tokens
+    per segment unless the caller says otherwise; everything else is the wrapped engine's."""
 
     def __init__(self, engine, max_tokens: int):
         self._engine = engine
@@ -60,6 +60,10 @@ class CappedEngine:
     def synthesize(self, *args, **kwargs):
         kwargs.setdefault("max_tokens", self._max_tokens)
         return self._engine.synthesize(*args, **kwargs)
+
+    def stream(self, *args, **kwargs):
+        kwargs.setdefault("max_tokens", self._max_tokens)
+        return self._engine.stream(*args, **kwargs)
 
 
 def free_port() -> int:

@@ -181,6 +181,11 @@ class ChatService:
         return self.engine.synthesize(text, language=s.language, voice=voice, top_k=s.top_k, top_p=s.top_p,
                                       temperature=s.temperature, speed=s.speed, seed=seed, cancel=job.cancel)
 
+    def _stream_segment(self, job: Job, voice, text: str, seed: int):
+        s = job.speaker
+        return self.engine.stream(text, language=s.language, voice=voice, top_k=s.top_k, top_p=s.top_p,
+                                  temperature=s.temperature, speed=s.speed, seed=seed, cancel=job.cancel)
+
     async def reply(self, job: Job) -> SpokenReply:
         """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
         try:
@@ -248,13 +253,17 @@ class ChatService:
                     return
                 if item is _END:
                     break
-                # a different seed per segment, derived from the request's: same request, same audio
-                _, pcm = await asyncio.to_thread(self._synthesize, job, voice, item, seed + spoken)
+                # a different seed per segment, derived from the request's: same request, same audio.
+                # A segment the engine splits further (punctuation) is sent piece by piece as each is ready.
+                pieces = self._stream_segment(job, voice, item, seed + spoken)
+                spoken += 1
+                while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:
+                    if job.cancel.is_set():
+                        return
+                    logger.debug("request %d: segment %d (%d samples): %r", job.id, spoken, len(chunk.pcm), chunk.text)
+                    yield pcm_bytes(chunk.pcm)
                 if job.cancel.is_set():
                     return
-                spoken += 1
-                logger.debug("request %d: segment %d (%d samples): %r", job.id, spoken, len(pcm), item)
-                yield pcm_bytes(pcm)
             if spoken == 0:  # nothing to say: a short silence, so the body is still a playable WAV
                 _, pcm = await asyncio.to_thread(self._synthesize, job, voice, "", seed)
                 yield pcm_bytes(pcm)
