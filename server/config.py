@@ -48,7 +48,9 @@ class TTSSettings(_Strict):
     g2pw_path: Path | None = None  # upstream G2PWModel folder; None: polyphones from pypinyin (less faithful)
     device: str = "auto"  # "auto" (cuda if present, else cpu), "cpu", "cuda", "cuda:N"
     dtype: str = "auto"  # "auto" (fp16 on cuda, fp32 on cpu), "fp32", "fp16", "bf16"
-    t2s_fast: Literal[False, "int8", "fp16"] = False  # CPU only: quantized GPT weights, faster, not bit-exact
+    # CPU only, faster GPT (t2s), not bit-exact: "int8" (~2.5x) or "fp16" weights, or "onednn" (fp32 weights
+    # repacked for oneDNN, ~1.2x, logits differ in the last bits)
+    t2s_fast: Literal[False, "int8", "fp16", "onednn"] = False
     max_voices: int = Field(4, ge=1)  # voices held in memory; the least recently used one leaves first
     preload_voices: bool = False  # True: load every speaker's voice at start; False: on first use
 

@@ -282,5 +282,24 @@ def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny, mode):
 def test_fast_mode_errors(tiny_path):
     with pytest.raises(ValueError, match="fast mode on CPU quantizes float32 weights"):
         load_t2s(tiny_path, dtype=torch.float64, fast=True)
-    with pytest.raises(ValueError, match=r"fast mode must be one of \('int8', 'fp16'\), got 'int4'"):
+    with pytest.raises(ValueError, match=r"fast mode must be one of \('int8', 'fp16', 'onednn'\), got 'int4'"):
         load_t2s(tiny_path, fast="int4")
+
+
+def test_onednn_mode_keeps_fp32_weights_and_the_tokens(tiny_path, tiny):
+    from tts.models.t2s import OneDNNLinear
+
+    fast = load_t2s(tiny_path, fast="onednn")
+    layer = fast.model.h.layers[0]
+    assert isinstance(layer.linear1, OneDNNLinear) and isinstance(layer.self_attn.in_proj, OneDNNLinear)
+    assert isinstance(fast.model.ar_predict_layer, OneDNNLinear) and fast.dtype == torch.float32
+    phones, bert, prompt = golden_inputs()
+    ph, b, pr = tiny._check_inputs(phones, bert, prompt)
+    with torch.inference_mode():
+        exact = tiny.prefill(ph, b, pr, tiny.new_cache(64))
+        approx = fast.prefill(ph, b, pr, fast.new_cache(64))
+    torch.testing.assert_close(approx, exact, rtol=0.0, atol=1e-4)  # float32 either way: last-bit differences only
+    for seed in range(4):
+        a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(seed))
+        e = tiny.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(seed))
+        assert a.tolist() == e.tolist()
