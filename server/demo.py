@@ -65,22 +65,17 @@ def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
     cache = Path(cache)
     llm_dir = build_demo_llm(cache / "tiny-qwen")
     tts = build_tts_models(cache / "tts", size="tiny", seed=0)
+    voice = {"gpt_path": tts.gpt, "sovits_path": tts.sovits, "ref_audio": tts.ref_audio, "ref_text": tts.ref_text,
+             "ref_language": "zh"}
     if base is not None:
         llm = LLMConfig(model_path=llm_dir, device="cpu", temperature=base.llm.temperature, top_p=base.llm.top_p,
                         max_new_tokens=min(base.llm.max_new_tokens, DEMO_MAX_NEW_TOKENS),
                         repetition_penalty=base.llm.repetition_penalty)
         server, defaults = base.server, base.voice_defaults
-        originals = {name: (s.prompt, s.language, s.speed, s.top_k, s.top_p, s.temperature)
-                     for name, s in base.speakers.items()}
+        speakers = {name: s.model_copy(update=voice) for name, s in base.speakers.items()}
     else:
         llm = LLMConfig(model_path=llm_dir, device="cpu", max_new_tokens=DEMO_MAX_NEW_TOKENS)
         server, defaults = ServerSettings(), VoiceDefaults()
-        originals = {name: (default_prompt(name), None, None, None, None, None) for name in DEMO_SPEAKERS}
-    speakers = {
-        name: SpeakerConfig(prompt=prompt, gpt_path=tts.gpt, sovits_path=tts.sovits, ref_audio=tts.ref_audio,
-                            ref_text=tts.ref_text, ref_language="zh", language=language, speed=speed, top_k=top_k,
-                            top_p=top_p, temperature=temperature)
-        for name, (prompt, language, speed, top_k, top_p, temperature) in originals.items()
-    }
+        speakers = {name: SpeakerConfig(prompt=default_prompt(name), **voice) for name in DEMO_SPEAKERS}
     return AppConfig(llm=llm, tts=TTSSettings(bert_path=tts.bert, cnhubert_path=tts.hubert, device="cpu"),
                      server=server, voice_defaults=defaults, speakers=speakers)

@@ -176,15 +176,18 @@ class ChatService:
         history = [Turn(t.role, t.content) for t in r.history]
         return self.chat.stream(r.input, job.speaker.prompt, history, temperature=r.temperature, seed=r.seed)
 
-    def _synthesize(self, job: Job, voice, text: str, seed: int) -> tuple[int, np.ndarray]:
+    @staticmethod
+    def _voice_settings(job: Job, voice, seed: int) -> dict:
+        """The engine arguments of ``job``'s speaker (shared by ``synthesize`` and ``stream``)."""
         s = job.speaker
-        return self.engine.synthesize(text, language=s.language, voice=voice, top_k=s.top_k, top_p=s.top_p,
-                                      temperature=s.temperature, speed=s.speed, seed=seed, cancel=job.cancel)
+        return {"language": s.language, "voice": voice, "top_k": s.top_k, "top_p": s.top_p,
+                "temperature": s.temperature, "speed": s.speed, "seed": seed, "cancel": job.cancel}
+
+    def _synthesize(self, job: Job, voice, text: str, seed: int) -> tuple[int, np.ndarray]:
+        return self.engine.synthesize(text, **self._voice_settings(job, voice, seed))
 
     def _stream_segment(self, job: Job, voice, text: str, seed: int):
-        s = job.speaker
-        return self.engine.stream(text, language=s.language, voice=voice, top_k=s.top_k, top_p=s.top_p,
-                                  temperature=s.temperature, speed=s.speed, seed=seed, cancel=job.cancel)
+        return self.engine.stream(text, **self._voice_settings(job, voice, seed))
 
     async def reply(self, job: Job) -> SpokenReply:
         """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
