@@ -532,30 +532,27 @@ def quantize_weights(model: T2SModel, mode: str = "int8") -> T2SModel:
     Tokens then agree with the exact model most of the time, not always. Returns ``model``."""
     if mode not in FAST_MODES:
         raise ValueError(f"fast mode must be one of {FAST_MODES}, got {mode!r}")
+    for layer in model.model.h.layers:
+        layer.self_attn.pack_in_proj()
     if mode == "onednn":
-        for layer in model.model.h.layers:
-            layer.self_attn.pack_in_proj()
         _swap_linears(model.model.h)
-        model.model.h.invalidate()
         model.model.ar_predict_layer = OneDNNLinear(model.model.ar_predict_layer)
-        return model
-    with warnings.catch_warnings():
-        # torch.ao eager quantization is deprecated in favour of torchao but still works in torch 2.x
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", UserWarning)
-        from torch.ao.quantization import (
-            default_dynamic_qconfig,
-            float16_dynamic_qconfig,
-            quantize_dynamic,
-        )
+    else:
+        with warnings.catch_warnings():
+            # torch.ao eager quantization is deprecated in favour of torchao but still works in torch 2.x
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", UserWarning)
+            from torch.ao.quantization import (
+                default_dynamic_qconfig,
+                float16_dynamic_qconfig,
+                quantize_dynamic,
+            )
 
-        spec = {nn.Linear: default_dynamic_qconfig if mode == "int8" else float16_dynamic_qconfig}
-        for layer in model.model.h.layers:
-            layer.self_attn.pack_in_proj()
-        model.model.h = quantize_dynamic(model.model.h, spec)
-        model.model.h.invalidate()
-        head = nn.Sequential(model.model.ar_predict_layer)
-        model.model.ar_predict_layer = quantize_dynamic(head, spec)[0]
+            spec = {nn.Linear: default_dynamic_qconfig if mode == "int8" else float16_dynamic_qconfig}
+            model.model.h = quantize_dynamic(model.model.h, spec)
+            head = nn.Sequential(model.model.ar_predict_layer)
+            model.model.ar_predict_layer = quantize_dynamic(head, spec)[0]
+    model.model.h.invalidate()
     return model
 
 
