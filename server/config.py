@@ -51,6 +51,9 @@ class TTSSettings(_Strict):
     # CPU only, faster GPT (t2s), not bit-exact: "int8" (~2.5x) or "fp16" weights, or "onednn" (fp32 weights
     # repacked for oneDNN, ~1.2x, logits differ in the last bits)
     t2s_fast: Literal[False, "int8", "fp16", "onednn"] = False
+    # CPU only, faster BERT text features, not bit-exact: "int8" (~5x, ~6% feature error on random weights),
+    # "fp16" (~1.3x, ~0.1%) or "onednn" (~1.5x, ~1e-6)
+    bert_fast: Literal[False, "int8", "fp16", "onednn"] = False
     max_voices: int = Field(4, ge=1)  # voices held in memory; the least recently used one leaves first
     preload_voices: bool = False  # True: load every speaker's voice at start; False: on first use
 
@@ -65,6 +68,9 @@ class ServerSettings(_Strict):
     first_segment_min_chars: int = Field(4, ge=1)  # stream mode: a short first segment for fast first audio
     segment_min_chars: int = Field(12, ge=1)  # stream mode: later segments are at least this long
     segment_max_chars: int = Field(100, ge=8)  # stream mode: a segment is cut here at the latest
+    # stream mode: vocode a segment's first N semantic tokens (25 per second of speech) before the
+    # rest exist, then chunks of doubling size (tts.chunked); None: whole segments, upstream's audio
+    stream_chunk_tokens: int | None = Field(8, ge=1)
 
 
 class VoiceDefaults(_Strict):

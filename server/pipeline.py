@@ -187,7 +187,8 @@ class ChatService:
         return self.engine.synthesize(text, **self._voice_settings(job, voice, seed))
 
     def _stream_segment(self, job: Job, voice, text: str, seed: int):
-        return self.engine.stream(text, **self._voice_settings(job, voice, seed))
+        return self.engine.stream(text, chunk_tokens=self.config.server.stream_chunk_tokens,
+                                  **self._voice_settings(job, voice, seed))
 
     async def reply(self, job: Job) -> SpokenReply:
         """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
@@ -257,7 +258,8 @@ class ChatService:
                 if item is _END:
                     break
                 # a different seed per segment, derived from the request's: same request, same audio.
-                # A segment the engine splits further (punctuation) is sent piece by piece as each is ready.
+                # The engine's chunks (pieces it splits the segment into, and with stream_chunk_tokens
+                # early parts of each piece) are sent one by one as each is ready.
                 pieces = self._stream_segment(job, voice, item, seed + spoken)
                 spoken += 1
                 while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:

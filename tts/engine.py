@@ -23,7 +23,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tts.voices import LoadedVoice, ReferencePrompt, Voice, VoiceCache, prompt_transcript
+from tts.chunked import ChunkedVocoder, chunk_boundaries
+from tts.voices import (
+    LoadedVoice,
+    ReferencePrompt,
+    Voice,
+    VoiceCache,
+    prompt_transcript,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +55,8 @@ class SegmentStats:
 
 @dataclass(frozen=True)
 class AudioChunk:
-    """One synthesized text segment: mono int16 PCM at ``sample_rate``, silence interval included.
+    """One synthesized text segment (or, with ``chunk_tokens``, a part of one): mono int16 PCM at
+    ``sample_rate``; a segment's last chunk ends with the silence interval.
 
     Unpacks as ``sample_rate, pcm = chunk``.
     """
@@ -56,7 +64,8 @@ class AudioChunk:
     sample_rate: int
     pcm: np.ndarray  # (samples,) int16
     text: str  # the segment's text ("" for the silence of an empty request)
-    stats: SegmentStats | None = field(default=None, compare=False)
+    stats: SegmentStats | None = field(default=None, compare=False)  # on a segment's last chunk
+    final: bool = True  # the segment's last chunk (False: more of this segment follows)
 
     def __iter__(self):
         return iter((self.sample_rate, self.pcm))
@@ -75,6 +84,7 @@ class SynthesisOptions:
     noise_scale: float = 0.5
     fragment_interval: float = FRAGMENT_INTERVAL_S
     max_tokens: int | None = None  # per segment; None = the GPT file's 50 x max_sec
+    chunk_tokens: int | None = None  # render a segment early after this many tokens (tts.chunked); None = whole
 
     def __post_init__(self) -> None:
         problems = []
@@ -96,6 +106,8 @@ class SynthesisOptions:
             problems.append(f"fragment_interval must be between 0 and 10 s, got {self.fragment_interval!r}")
         if self.max_tokens is not None and not (isinstance(self.max_tokens, int) and self.max_tokens >= 1):
             problems.append(f"max_tokens must be None or an integer >= 1, got {self.max_tokens!r}")
+        if self.chunk_tokens is not None and not (isinstance(self.chunk_tokens, int) and self.chunk_tokens >= 1):
+            problems.append(f"chunk_tokens must be None or an integer >= 1, got {self.chunk_tokens!r}")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -162,18 +174,19 @@ class TTSEngine:
 
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
                  dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4,
-                 t2s_fast: bool | str = False):
+                 t2s_fast: bool | str = False, bert_fast: bool | str = False):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
 
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(dtype, self.device)
-        self.t2s_fast = t2s_fast  # CPU opt-in: int8 ("int8"/True) or fp16 GPT weights (see load_t2s)
+        self.t2s_fast = t2s_fast  # CPU opt-in: "int8"/True, "fp16" or "onednn" GPT weights (see load_t2s)
+        self.bert_fast = bert_fast  # the same for BERT (see BertFeatures.load)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        self.bert = BertFeatures.load(Path(bert_path), self.device, self.dtype)
+        self.bert = BertFeatures.load(Path(bert_path), self.device, self.dtype, fast=bert_fast)
         self.timings["bert_load_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         self.ssl = HubertSSL.load(Path(cnhubert_path), self.device, self.dtype)
@@ -260,24 +273,31 @@ class TTSEngine:
                    top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
                    noise_scale: float = 0.5, repetition_penalty: float = 1.35,
                    fragment_interval: float = FRAGMENT_INTERVAL_S,
-                   max_tokens: int | None = None, cancel: threading.Event | None = None) -> tuple[int, np.ndarray]:
+                   max_tokens: int | None = None, cancel: threading.Event | None = None,
+                   chunk_tokens: int | None = None) -> tuple[int, np.ndarray]:
         """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined."""
         chunks = list(self.stream(text, language, voice, top_k=top_k, top_p=top_p, temperature=temperature,
                                   speed=speed, seed=seed, noise_scale=noise_scale,
                                   repetition_penalty=repetition_penalty, fragment_interval=fragment_interval,
-                                  max_tokens=max_tokens, cancel=cancel))
+                                  max_tokens=max_tokens, cancel=cancel, chunk_tokens=chunk_tokens))
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
     def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
                top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
                noise_scale: float = 0.5, repetition_penalty: float = 1.35,
                fragment_interval: float = FRAGMENT_INTERVAL_S,
-               max_tokens: int | None = None, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
+               max_tokens: int | None = None, cancel: threading.Event | None = None,
+               chunk_tokens: int | None = None) -> Iterator[AudioChunk]:
         """Yield one AudioChunk per text segment as soon as it is synthesized.
+
+        With ``chunk_tokens`` a segment comes in several chunks: the first after that many
+        semantic tokens, then chunks of doubling size (see ``tts.chunked``; same length and the
+        same tokens as without, samples differ near chunk boundaries). Without, every chunk is
+        upstream's whole-segment audio.
 
         Text with nothing to pronounce (empty, emoji, punctuation only) yields one chunk of
         0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
-        the generator stops the work after the segment in progress; setting ``cancel`` (from any
+        the generator stops the work after the chunk in progress; setting ``cancel`` (from any
         thread) stops it within one semantic token and ends the stream with no further chunk.
         """
         if voice is None:
@@ -286,7 +306,8 @@ class TTSEngine:
             raise TypeError(f"text must be a str, got {type(text).__name__}")
         opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
                                 repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                fragment_interval=fragment_interval, max_tokens=max_tokens)
+                                fragment_interval=fragment_interval, max_tokens=max_tokens,
+                                chunk_tokens=chunk_tokens)
         return self._stream(text, voice, opts, seed, cancel)
 
     def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
@@ -301,24 +322,30 @@ class TTSEngine:
         generator.manual_seed(int(seed))
         segments = split_for_synthesis(text, opts.language) if text.strip() else []
         produced = False
-        for segment in segments:
-            for piece in hard_split(segment, MAX_BERT_CHARS):
-                if cancel is not None and cancel.is_set():
-                    logger.info("synthesis cancelled")
-                    return
-                result = self._segment(loaded, piece, opts, generator, cancel)
-                if result is None:
-                    continue
-                wav, stats = result
+        pieces = [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
+        for index, piece in enumerate(pieces):
+            if cancel is not None and cancel.is_set():
+                logger.info("synthesis cancelled")
+                return
+            noise_seed = (int(seed) * 1_000_003 + index) % 2**63  # chunked rendering's own noise stream
+            for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed):
                 produced = True
-                yield AudioChunk(sr, finish_segment(wav, sr, opts.fragment_interval), piece, stats)
+                if stats is None:  # an early part of the segment
+                    yield AudioChunk(sr, to_int16(wav), piece, None, final=False)
+                else:
+                    yield AudioChunk(sr, finish_segment(wav, sr, opts.fragment_interval), piece, stats)
+            if cancel is not None and cancel.is_set():
+                logger.info("synthesis cancelled")
+                return
         if not produced:
             yield AudioChunk(sr, np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16), "")
 
     def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
-                 cancel: threading.Event | None = None) -> tuple[np.ndarray, SegmentStats] | None:
-        """One text segment -> float waveform at the voice's rate, or None when it has nothing to say
-        (or ``cancel`` was set while its tokens were decoded)."""
+                 cancel: threading.Event | None, noise_seed: int) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
+        """One text segment -> float waveform parts at the voice's rate: (early part, None) ...
+        then (last part, stats). Nothing when the segment has nothing to say or ``cancel`` was
+        set while its tokens were decoded. The engine's lock is held while computing, never
+        while the consumer holds a part."""
         prompt = loaded.prompt
         with self._lock, torch.inference_mode():
             t0 = time.perf_counter()
@@ -326,7 +353,7 @@ class TTSEngine:
             t1 = time.perf_counter()
             if len(phones) == 0 or not phones.norm_text:
                 logger.debug("segment %r has nothing to pronounce; skipped", segment)
-                return None
+                return
             if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
                 raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
                                  f"punctuation ({segment[:30]!r}...); add punctuation to split it")
@@ -335,28 +362,61 @@ class TTSEngine:
             target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)
             all_ids = torch.cat([prompt.phone_ids, target_ids])  # (n_prompt + n_phones,)
             all_bert = torch.cat([prompt.bert, bert], dim=1)  # (1024, n_prompt + n_phones)
-            decoded: list[int] = []
-            first_token_at = None
-            for token in loaded.t2s.iter_tokens(
-                    all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
-                    temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
-                    max_tokens=opts.max_tokens, generator=generator):
-                if cancel is not None and cancel.is_set():
-                    return None
-                decoded.append(token)
-                if first_token_at is None:
-                    first_token_at = time.perf_counter()
-            tokens = torch.tensor(decoded, dtype=torch.long)  # (n_tokens,)
-            t3 = time.perf_counter()
-            if tokens.numel() == 0:
-                logger.warning("t2s produced no tokens for segment %r; skipped", segment)
-                return None
-            wav = loaded.sovits.decode(tokens, target_ids, ge=prompt.ge, noise_scale=opts.noise_scale,
-                                       speed=opts.speed, generator=generator)  # (samples,)
-            wav = wav.float().cpu().numpy()
+            token_iter = loaded.t2s.iter_tokens(
+                all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
+                temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
+                max_tokens=opts.max_tokens, generator=generator)
+        limit = opts.max_tokens if opts.max_tokens is not None else loaded.t2s.config.early_stop_tokens
+        boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens else []
+        vocoder = None
+        decoded: list[int] = []
+        first_token_at = None
+        t2s_s = sovits_s = 0.0
+        finished = False
+        while not finished:
+            with self._lock, torch.inference_mode():
+                t3 = time.perf_counter()
+                target = boundaries.pop(0) if boundaries else None
+                while target is None or len(decoded) < target:
+                    if cancel is not None and cancel.is_set():
+                        return
+                    token = next(token_iter, None)
+                    if token is None:
+                        finished = True
+                        break
+                    decoded.append(token)
+                    if first_token_at is None:
+                        first_token_at = time.perf_counter()
+                t4 = time.perf_counter()
+                t2s_s += t4 - t3
+                if not finished:  # a chunk boundary: render what the tokens so far give
+                    if vocoder is None:
+                        noise_generator = torch.Generator(device=generator.device).manual_seed(noise_seed)
+                        vocoder = ChunkedVocoder(loaded.sovits, target_ids, prompt.ge, opts.noise_scale,
+                                                 opts.speed, noise_generator)
+                    part = vocoder.render(decoded, final=False)
+                    sovits_s += time.perf_counter() - t4
+            if not finished and part.size:
+                yield part, None
+        with self._lock, torch.inference_mode():
             t4 = time.perf_counter()
-        sr = loaded.voice.sample_rate
-        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t3 - t2,
-                             prefill_s=(first_token_at or t3) - t2, tokens=int(tokens.numel()),
-                             sovits_s=t4 - t3, audio_s=len(wav) / sr)
-        return wav, stats
+            if not decoded:
+                logger.warning("t2s produced no tokens for segment %r; skipped", segment)
+                return
+            if vocoder is None or vocoder.sent == 0:  # upstream's whole-segment render
+                wav = loaded.sovits.decode(torch.tensor(decoded, dtype=torch.long), target_ids, ge=prompt.ge,
+                                           noise_scale=opts.noise_scale, speed=opts.speed, generator=generator)
+                wav = wav.float().cpu().numpy()  # (samples,)
+                audio_s = len(wav) / loaded.voice.sample_rate
+            else:
+                wav = vocoder.render(decoded, final=True)
+                # draw the whole-segment noise from the request's generator all the same, so the
+                # segments after this one get the tokens they would get without chunking
+                torch.randn((1, loaded.sovits.config.inter_channels, vocoder.frames), generator=generator,
+                            dtype=loaded.sovits.dtype, device=generator.device)
+                audio_s = vocoder.frames * vocoder.hop / loaded.voice.sample_rate
+            sovits_s += time.perf_counter() - t4
+        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t2s_s,
+                             prefill_s=(first_token_at or t2) - t2, tokens=len(decoded),
+                             sovits_s=sovits_s, audio_s=audio_s)
+        yield wav, stats

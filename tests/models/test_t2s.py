@@ -287,7 +287,7 @@ def test_fast_mode_errors(tiny_path):
 
 
 def test_onednn_mode_keeps_fp32_weights_and_the_tokens(tiny_path, tiny):
-    from tts.models.t2s import OneDNNLinear
+    from tts.models.fast_linear import OneDNNLinear
 
     fast = load_t2s(tiny_path, fast="onednn")
     layer = fast.model.h.layers[0]

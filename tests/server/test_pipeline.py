@@ -81,11 +81,18 @@ async def next_audio(stream) -> bytes:
             return chunk
 
 
-def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, engine):
+def with_chunk_tokens(config, n):
+    return config.model_copy(update={"server": config.server.model_copy(update={"stream_chunk_tokens": n})})
+
+
+@pytest.mark.parametrize("chunk_tokens", [None, 8])
+def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, engine, chunk_tokens):
+    config = with_chunk_tokens(demo_config, chunk_tokens)
+
     async def main():
         gate = asyncio.Event()
         chat = ScriptedChat(["你好呀旅行者。今天", "天气很好，", "我们一起去散步吧。"], gate=gate)  # a cut is certain at the next character
-        svc = ChatService(demo_config, chat, engine)
+        svc = ChatService(config, chat, engine)
         job = svc.open_job(request())
         voice = await svc.prepare_stream(job)
         stream = svc.stream(job, voice)
@@ -99,11 +106,32 @@ def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, eng
 
     svc, chat, header, first, rest = run(main())
     assert chat.finished and not chat.closed_early
-    # "今天天气很好，我们一起去散步吧。" is one segment (12 chars minimum); the engine cuts it at "，" and
-    # each piece goes out as soon as it is synthesized
-    assert len(header) == 44 and len(first) > 0 and len(rest) == 2
+    assert len(header) == 44 and len(first) > 0
+    if chunk_tokens is None:
+        # "今天天气很好，我们一起去散步吧。" is one segment (12 chars minimum); the engine cuts it at "，" and
+        # each piece goes out as soon as it is synthesized
+        assert len(rest) == 2
+    else:  # and each piece in chunks of 8, 16, 32... tokens (the random demo GPT never stops early)
+        assert len(rest) > 2
     assert (svc.counters.completed, svc.counters.active, svc.counters.cancelled) == (1, 0, 0)
     assert chat.prompts == [demo_config.speaker("Nahida").prompt]
+
+
+def test_chunked_stream_has_the_length_of_whole_segments(demo_config, engine):
+    """Chunking changes when audio is sent, not how much: same seed, same number of samples."""
+    def body(n):
+        async def main():
+            svc = ChatService(with_chunk_tokens(demo_config, n), ScriptedChat(["你好呀旅行者。", "今天天气很好。"]), engine)
+            job = svc.open_job(request(seed=7))
+            parts = [c async for c in svc.stream(job, await svc.prepare_stream(job))]
+            await job.close()
+            return parts
+        return run(main())
+
+    whole, chunked = body(None), body(8)
+    assert len(chunked) > len(whole) >= 3
+    assert whole[0] == chunked[0]  # the header
+    assert len(b"".join(chunked)) == len(b"".join(whole))
 
 
 def test_closing_a_stream_stops_the_llm_and_counts_a_cancel(demo_config, engine):

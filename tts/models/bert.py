@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from tts.models.errors import CheckpointError
+from tts.models.fast_linear import convert_linears
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +112,13 @@ class BertFeatures:
     source: Path
 
     @classmethod
-    def load(cls, folder: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> "BertFeatures":
-        """Load a Hugging Face BERT folder (config.json, tokenizer, weights); only layers 1..n-2."""
+    def load(cls, folder: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None,
+             fast: bool | str = False) -> BertFeatures:
+        """Load a Hugging Face BERT folder (config.json, tokenizer, weights); only layers 1..n-2.
+
+        ``fast`` (CPU, float32 only; opt-in): ``"int8"`` (or True) or ``"onednn"`` converts the
+        Linear layers as ``tts.models.fast_linear`` describes; features then differ from the
+        exact model's within that mode's tolerance."""
         from transformers import AutoTokenizer, BertConfig, BertModel
 
         folder = Path(folder)
@@ -135,6 +141,10 @@ class BertFeatures:
         # assign: parameters take the (memory-mapped) file tensors, no copy
         model.load_state_dict(weights, strict=True, assign=True)
         model = model.to(device=device, dtype=dtype).eval()
+        if fast and device.type == "cpu":
+            if dtype != torch.float32:
+                raise ValueError(f"fast mode on CPU converts float32 weights; got dtype {dtype}")
+            model = convert_linears(model, "int8" if fast is True else fast)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         logger.info("loaded BERT %s: %d of %d layers, hidden %d", folder, config.num_hidden_layers, total, config.hidden_size)
         return cls(model=model, tokenizer=tokenizer, device=device, dtype=dtype, source=folder)

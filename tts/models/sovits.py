@@ -169,6 +169,13 @@ class SynthesizerTrn(nn.Module):
         """HuBERT features (1, 768, T) -> codes (n_q, 1, T // 2)."""
         return self.quantizer.encode(self.ssl_proj(ssl))
 
+    def prior(self, codes: torch.Tensor, phones: torch.Tensor, ge: torch.Tensor,
+              speed: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """codes (n_q, 1, T), phones (1, N), ge (1, gin, 1) -> mean and log-scale of the latent
+        prior, (1, C, T') each, T' = 2T at speed 1 (50 latent frames per second)."""
+        quantized = self.quantizer.decode(codes).repeat_interleave(2, dim=-1)  # (1, 768, 2T): 25 -> 50 Hz
+        return self.enc_p(quantized, phones, ge, speed)
+
     def decode(self, codes: torch.Tensor, phones: torch.Tensor, ge: torch.Tensor, noise: torch.Tensor | None,
                noise_scale: float, speed: float, generator: torch.Generator | None) -> torch.Tensor:
         """codes (n_q, 1, T), phones (1, N), ge (1, gin, 1) -> waveform (1, 1, samples).
@@ -176,8 +183,7 @@ class SynthesizerTrn(nn.Module):
         The latent noise is drawn with ``generator`` (or taken from ``noise`` if given),
         one standard normal per element of m, as upstream's ``randn_like``.
         """
-        quantized = self.quantizer.decode(codes).repeat_interleave(2, dim=-1)  # (1, 768, 2T): 25 -> 50 Hz
-        m, logs = self.enc_p(quantized, phones, ge, speed)  # (1, C, T') each
+        m, logs = self.prior(codes, phones, ge, speed)  # (1, C, T') each
         if noise is None:
             # drawn on the generator's own device (a CUDA generator for CUDA models reproduces
             # upstream's randn_like there), then moved to the latent's device

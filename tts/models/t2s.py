@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from tts.models.errors import CheckpointError, load_state_dict_strict
+from tts.models.fast_linear import FAST_MODES, OneDNNLinear, convert_linears
 from tts.models.kv_cache import KVCache, LayerKVCache
 from tts.models.sampling import SamplingSettings, sample_next
 
@@ -171,21 +171,6 @@ class SelfAttention(nn.Module):
             return linear_fn(self.in_proj)
         weight, bias = self.in_proj_weight, self.in_proj_bias
         return lambda x: F.linear(x, weight, bias)
-
-
-class OneDNNLinear(nn.Module):
-    """A float32 Linear whose weight is repacked once for oneDNN's matrix-vector kernels
-    (fast mode "onednn"). Same weights and arithmetic type; the summation order differs from
-    MKL's, so results differ in the last bits (~1e-6), not bit-identical to ``F.linear``."""
-
-    def __init__(self, linear: nn.Linear):
-        super().__init__()
-        self.in_features, self.out_features = linear.in_features, linear.out_features
-        self.packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), batch_size=1)
-        self.bias = None if linear.bias is None else linear.bias.detach()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
 
 
 def linear_fn(module: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -511,47 +496,16 @@ def read_t2s_file(path: str | Path) -> tuple[T2SConfig, dict[str, torch.Tensor],
     return config, dict(weights), str(obj.get("info", ""))
 
 
-FAST_MODES = ("int8", "fp16", "onednn")
-
-
-def _swap_linears(root: nn.Module) -> None:
-    """Replace every nn.Linear under ``root`` by a OneDNNLinear with the same weights."""
-    for name, child in list(root.named_children()):
-        if type(child) is nn.Linear:
-            setattr(root, name, OneDNNLinear(child))
-        else:
-            _swap_linears(child)
-
-
 def quantize_weights(model: T2SModel, mode: str = "int8") -> T2SModel:
-    """Fast mode on CPU, in place: every transformer Linear and the output head get
-    "int8": int8 weights with dynamic int8 activations (4x fewer weight bytes per token,
-            ~2% error per matrix product), or
-    "fp16": fp16 weights with float32 activations (2x fewer bytes, ~0.02% error), or
-    "onednn": the same float32 weights repacked for oneDNN (faster reads, ~1e-6 differences).
+    """Fast mode on CPU, in place: every transformer Linear and the output head in ``mode``
+    (``tts.models.fast_linear``: "int8", "fp16" or "onednn" packed for one row per step).
     Tokens then agree with the exact model most of the time, not always. Returns ``model``."""
     if mode not in FAST_MODES:
         raise ValueError(f"fast mode must be one of {FAST_MODES}, got {mode!r}")
     for layer in model.model.h.layers:
         layer.self_attn.pack_in_proj()
-    if mode == "onednn":
-        _swap_linears(model.model.h)
-        model.model.ar_predict_layer = OneDNNLinear(model.model.ar_predict_layer)
-    else:
-        with warnings.catch_warnings():
-            # torch.ao eager quantization is deprecated in favour of torchao but still works in torch 2.x
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            from torch.ao.quantization import (
-                default_dynamic_qconfig,
-                float16_dynamic_qconfig,
-                quantize_dynamic,
-            )
-
-            spec = {nn.Linear: default_dynamic_qconfig if mode == "int8" else float16_dynamic_qconfig}
-            model.model.h = quantize_dynamic(model.model.h, spec)
-            head = nn.Sequential(model.model.ar_predict_layer)
-            model.model.ar_predict_layer = quantize_dynamic(head, spec)[0]
+    model.model.h = convert_linears(model.model.h, mode, batch_size=1)
+    model.model.ar_predict_layer = convert_linears(model.model.ar_predict_layer, mode, batch_size=1)
     model.model.h.invalidate()
     return model
 
