@@ -1,6 +1,6 @@
 """Benchmark of the TTS engine on random-weight models of upstream's real shapes.
 
-    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|fast|both]
+    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|onednn|fast|both|all]
                         [--device cpu|cuda|auto] [--cache DIR] [--max-tokens 60]
 
 Builds (once, into ``--cache``) GPT 24x512, SoVITS v2 (s2.json), BERT-large and HuBERT-base
@@ -12,14 +12,17 @@ fixed token budget per segment (random weights rarely pick EOS, so every segment
   of a voice, and a second request of the same voice: cached);
 - per sentence: text frontend + BERT ms, t2s ms per token (decoding) and prefill per segment, SoVITS seconds per
   second of audio; total real-time factor (wall time / speech seconds, silences excluded);
-- time to first audio in stream mode (first segment of a request);
+- time to first audio in stream mode: the first chunk of a request with the service's default
+  ``stream_chunk_tokens`` (8 tokens, ``tts.chunked``), and the first whole segment (upstream's way);
 - peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
   models and every mode run in their own child processes, so the peaks of two modes never mix.
 
-Modes: ``fp32`` keeps the output equal to the reference path; ``fast`` runs the GPT (t2s) with
-int8 dynamic-quantized weights on CPU (SoVITS, BERT and HuBERT stay fp32: bf16 SoVITS measured
-3-4x slower than fp32 on the 2-core CPU this was written on) and everything in fp16 on CUDA;
-``both`` runs the two one after the other. Next to the figures it prints upstream GPT-SoVITS's
+Modes: ``fp32`` keeps the output equal to the reference path; ``onednn`` keeps float32 weights
+but repacks the GPT's and BERT's for oneDNN (results differ in the last bits, ~1e-6); ``fast`` runs
+the GPT (t2s) with int8 dynamic-quantized weights and BERT repacked for oneDNN on CPU (SoVITS and
+HuBERT stay fp32: bf16 SoVITS measured 3-4x slower than fp32 on the 2-core CPU this was written
+on) and everything in fp16 on CUDA; ``both`` runs fp32 and fast, ``all`` the three, one after
+the other, each in its own process. Next to the figures it prints upstream GPT-SoVITS's
 numbers on the same CPU (``UPSTREAM``), the ratio ours / upstream, and the memory-bandwidth bound
 of a t2s step (every step reads all GPT weights) from this machine's measured read bandwidth
 (both only for ``--size full``: upstream's figures are for the full-size shapes).
@@ -49,6 +52,8 @@ SENTENCES = (
     "春天来了，花园里的花都开了，小鸟在树上唱歌。",
 )
 STREAM_TEXT = "你好，很高兴认识你。今天我们聊点什么呢？"
+STREAM_CHUNK_TOKENS = 8  # the service's default server.stream_chunk_tokens
+MODES = ("fp32", "onednn", "fast")
 
 # Upstream GPT-SoVITS on this machine's CPU, 2 threads, fp32, full-size random weights
 # (shared/UPSTREAM_FACTS.md, last section). Keys are BenchResult fields.
@@ -74,6 +79,7 @@ class BenchResult:
     device: str
     dtype: str
     t2s_fast: str
+    bert_fast: str
     threads: int
     max_tokens: int
     build_s: float
@@ -85,7 +91,8 @@ class BenchResult:
     t2s_prefill_ms_per_segment: float  # prefill and first token, per segment
     sovits_s_per_audio_s: float
     total_rtf: float
-    first_audio_s: float
+    first_audio_s: float  # first chunk, STREAM_CHUNK_TOKENS
+    first_audio_whole_s: float  # first whole segment (no chunking)
     peak_rss_mb: float
     peak_cuda_mb: float | None
     tokens: int
@@ -124,14 +131,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def mode_settings(mode: str, cuda: bool) -> tuple[str, str | bool]:
-    """(engine dtype, t2s_fast) of a mode: fp32 -> ("auto", False), i.e. fp32 on CPU and fp16 on
-    CUDA as the engine defaults; fast -> int8 GPT with fp32 elsewhere on CPU, fp16 on CUDA."""
+def mode_settings(mode: str, cuda: bool) -> tuple[str, str | bool, str | bool]:
+    """(engine dtype, t2s_fast, bert_fast) of a mode: fp32 -> ("auto", False, False), i.e. fp32 on
+    CPU and fp16 on CUDA as the engine defaults; onednn -> float32 GPT and BERT weights repacked
+    for oneDNN on CPU; fast -> int8 GPT and oneDNN BERT with fp32 elsewhere on CPU; on CUDA both
+    run fp16."""
     if mode == "fp32":
-        return "auto", False
+        return "auto", False, False
+    if mode == "onednn":
+        return ("fp16", False, False) if cuda else ("fp32", "onednn", "onednn")
     if mode == "fast":
-        return ("fp16", False) if cuda else ("fp32", "int8")
-    raise ValueError(f"mode must be 'fp32' or 'fast', got {mode!r}")
+        return ("fp16", False, False) if cuda else ("fp32", "int8", "onednn")
+    raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
 
 
 def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_tokens: int,
@@ -145,10 +156,10 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     torch.set_num_threads(threads)
     paths = build_tts_models(cache, size=size)  # already built: only checks the marker
     cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
-    dtype, t2s_fast = mode_settings(mode, cuda)
+    dtype, t2s_fast, bert_fast = mode_settings(mode, cuda)
 
     t0 = time.perf_counter()
-    engine = TTSEngine(paths.bert, paths.hubert, device=device, dtype=dtype, t2s_fast=t2s_fast)
+    engine = TTSEngine(paths.bert, paths.hubert, device=device, dtype=dtype, t2s_fast=t2s_fast, bert_fast=bert_fast)
     t1 = time.perf_counter()
     engine.warm_up()  # one-time frontend work (jieba, dictionaries), done at start-up by the service
     warm_up_s = time.perf_counter() - t1
@@ -164,6 +175,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
 
     # warm-up: one-time work (jieba dictionary, kernel selection) is not what a request pays
     engine.synthesize("你好，欢迎使用。", voice=voice, seed=0, max_tokens=8)
+    first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS)  # the first chunk's shapes, as a service has seen
     if cuda:
         torch.cuda.reset_peak_memory_stats()
 
@@ -178,17 +190,15 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
             "text": sentence, "segments": len(stats),
             **{k: sum(getattr(s, k) for s in stats) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
                                                                "sovits_s", "audio_s")}})
-    t0 = time.perf_counter()
-    first = next(iter(engine.stream(STREAM_TEXT, voice=voice, seed=0, max_tokens=max_tokens)))
-    first_audio_s = time.perf_counter() - t0
-    del first
+    first_audio_s = first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS)
+    first_audio_whole_s = first_chunk(engine, voice, max_tokens, None)
 
     total = {k: sum(p[k] for p in per_sentence) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
                                                            "segments", "sovits_s", "audio_s")}
     decode_steps = max(1, total["tokens"] - total["segments"])  # the first token of a segment comes with the prefill
     return BenchResult(
         size=size, mode=mode, device=str(engine.device), dtype=str(engine.dtype).removeprefix("torch."),
-        t2s_fast=str(t2s_fast or "no"), threads=threads, max_tokens=max_tokens,
+        t2s_fast=str(t2s_fast or "no"), bert_fast=str(bert_fast or "no"), threads=threads, max_tokens=max_tokens,
         build_s=round(build_s, 2), model_load_s=round(model_load_s, 3),
         ref_prompt_first_ms=round(ref_first_ms, 1), ref_prompt_cached_ms=round(ref_cached_ms, 2),
         text_bert_ms_per_sentence=round(1000 * (total["text_s"] + total["bert_s"]) / len(SENTENCES), 1),
@@ -196,7 +206,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
         t2s_prefill_ms_per_segment=round(1000 * total["prefill_s"] / max(1, total["segments"]), 1),
         sovits_s_per_audio_s=round(total["sovits_s"] / max(1e-9, total["audio_s"]), 3),
         total_rtf=round(wall / max(1e-9, total["audio_s"]), 3),
-        first_audio_s=round(first_audio_s, 3),
+        first_audio_s=round(first_audio_s, 3), first_audio_whole_s=round(first_audio_whole_s, 3),
         peak_rss_mb=round(peak_rss_mb(), 1),
         peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
         tokens=int(total["tokens"]), audio_s=round(total["audio_s"], 2),
@@ -204,6 +214,16 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
                  "t2s": round(total["t2s_s"], 3), "sovits": round(total["sovits_s"], 3)},
         per_sentence=per_sentence,
     )
+
+
+def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None) -> float:
+    """Seconds from a stream request of STREAM_TEXT to its first chunk (the rest is not made)."""
+    t0 = time.perf_counter()
+    chunks = engine.stream(STREAM_TEXT, voice=voice, seed=0, max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+    next(chunks)
+    elapsed = time.perf_counter() - t0
+    chunks.close()
+    return elapsed
 
 
 def _bench_child(queue, *args) -> None:
@@ -279,7 +299,8 @@ _ROWS = (  # (label, field, format, upstream field or None)
     ("t2s prefill per segment", "t2s_prefill_ms_per_segment", "{:.0f} ms", "t2s_prefill_ms_per_segment"),
     ("SoVITS per audio second", "sovits_s_per_audio_s", "{:.3f} s", "sovits_s_per_audio_s"),
     ("total real-time factor", "total_rtf", "{:.3f}", "total_rtf"),
-    ("time to first audio (stream, 1st segment)", "first_audio_s", "{:.2f} s", None),
+    (f"time to first audio (stream, first {STREAM_CHUNK_TOKENS} tokens)", "first_audio_s", "{:.2f} s", None),
+    ("time to first audio (stream, whole 1st segment)", "first_audio_whole_s", "{:.2f} s", None),
     ("peak memory (RSS, own process)", "peak_rss_mb", "{:.0f} MB", "peak_rss_mb"),
 )
 
@@ -290,7 +311,8 @@ def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None)
     compare = r0.size == "full"  # upstream's figures and the bound are for the full-size shapes
     head = (f"size={r0.size} device={r0.device} threads={r0.threads} tokens/segment<={r0.max_tokens} "
             f"({r0.tokens} tokens, {r0.audio_s:.1f} s audio, {len(SENTENCES)} sentences); "
-            + "; ".join(f"{r.mode}: dtype {r.dtype}, t2s int8/fp16 weights: {r.t2s_fast}" for r in results))
+            + "; ".join(f"{r.mode}: dtype {r.dtype}, t2s fast: {r.t2s_fast}, BERT fast: {r.bert_fast}"
+                        for r in results))
     cols = ["figure"] + (["upstream (CPU, 2 thr, fp32)"] if compare else [])
     for r in results:
         cols += [r.mode] + ([f"{r.mode} / upstream"] if compare else [])
@@ -371,9 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", choices=("full", "tiny"), default="full")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("bench_results"))
-    ap.add_argument("--mode", choices=("fp32", "fast", "both"), default="both",
-                    help="fp32: output equal to the reference path; fast: int8 GPT weights (CPU) / fp16 (CUDA); "
-                         "both: one after the other, each in its own process")
+    ap.add_argument("--mode", choices=(*MODES, "both", "all"), default="both",
+                    help="fp32: output equal to the reference path; onednn: float32 GPT and BERT weights repacked "
+                         "for oneDNN (CPU); fast: int8 GPT weights (CPU) / fp16 (CUDA); both: fp32 and fast; "
+                         "all: the three; each in its own process")
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ap.add_argument("--cache", type=Path, default=None, help="model folder (default: <out>/models-<size>)")
     ap.add_argument("--max-tokens", type=int, default=60, help="semantic tokens per segment (25 = 1 s of audio)")
@@ -381,14 +404,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cache = args.cache or args.out / f"models-{args.size}"
     build_s = build_in_child(cache, args.size)
-    modes = ("fp32", "fast") if args.mode == "both" else (args.mode,)
+    modes = {"both": ("fp32", "fast"), "all": MODES}.get(args.mode, (args.mode,))
     results = [run_bench_in_child(args.size, args.threads, m, args.device, cache, args.max_tokens, build_s)
                for m in modes]
     # after the modes (no competition for the cores), in this process (no mode's peak includes it)
     # (the bound is for the full-size t2s: not measured for tiny models)
     bandwidth = measure_bandwidth(args.threads) if results[0].device == "cpu" and args.size == "full" else None
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = f"bench-{args.size}-{results[0].device.split(':')[0]}" + ("" if args.mode == "both" else f"-{args.mode}")
+    stem = f"bench-{args.size}-{results[0].device.split(':')[0]}" + ("" if args.mode in ("both", "all") else f"-{args.mode}")
     data = {"results": {r.mode: asdict(r) for r in results}, "upstream": UPSTREAM,
             "ratio_to_upstream": {r.mode: {k: round(getattr(r, k) / v, 3) for k, v in UPSTREAM.items()}
                                   for r in results} if args.size == "full" else None,

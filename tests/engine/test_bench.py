@@ -11,11 +11,12 @@ from tts import bench
 
 def _result(mode: str, **kw) -> bench.BenchResult:
     fields = {"size": "full", "mode": mode, "device": "cpu", "dtype": "float32",
-              "t2s_fast": "int8" if mode == "fast" else "no", "threads": 2, "max_tokens": 60, "build_s": 1.0,
+              "t2s_fast": "int8" if mode == "fast" else "no", "bert_fast": "onednn" if mode == "fast" else "no",
+              "threads": 2, "max_tokens": 60, "build_s": 1.0,
               "model_load_s": 3.0, "ref_prompt_first_ms": 550.0, "ref_prompt_cached_ms": 0.5,
               "text_bert_ms_per_sentence": 315.0, "t2s_ms_per_token": 19.0, "t2s_prefill_ms_per_segment": 150.0,
               "sovits_s_per_audio_s": 0.17,
-              "total_rtf": 0.685, "first_audio_s": 0.9, "peak_rss_mb": 2200.0, "peak_cuda_mb": None,
+              "total_rtf": 0.685, "first_audio_s": 0.9, "first_audio_whole_s": 2.0, "peak_rss_mb": 2200.0, "peak_cuda_mb": None,
               "tokens": 480, "audio_s": 19.2, "stage_s": {"text": 0.1, "bert": 1.0, "t2s": 9.1, "sovits": 3.3},
               "per_sentence": [{}] * 4}
     fields.update(kw)
@@ -23,11 +24,12 @@ def _result(mode: str, **kw) -> bench.BenchResult:
 
 
 def test_mode_settings():
-    assert bench.mode_settings("fp32", cuda=False) == ("auto", False)
-    assert bench.mode_settings("fp32", cuda=True) == ("auto", False)
-    assert bench.mode_settings("fast", cuda=False) == ("fp32", "int8")
-    assert bench.mode_settings("fast", cuda=True) == ("fp16", False)
-    with pytest.raises(ValueError, match="mode must be 'fp32' or 'fast', got 'bf16'"):
+    assert bench.mode_settings("fp32", cuda=False) == ("auto", False, False)
+    assert bench.mode_settings("fp32", cuda=True) == ("auto", False, False)
+    assert bench.mode_settings("onednn", cuda=False) == ("fp32", "onednn", "onednn")
+    assert bench.mode_settings("fast", cuda=False) == ("fp32", "int8", "onednn")
+    assert bench.mode_settings("fast", cuda=True) == ("fp16", False, False)
+    with pytest.raises(ValueError, match="mode must be one of fp32, onednn, fast, got 'bf16'"):
         bench.mode_settings("bf16", cuda=False)
 
 
@@ -61,14 +63,15 @@ def test_bandwidth_bound_is_the_time_to_read_the_weights():
     assert bw.sum_gb_s > 0 and bw.matvec_gb_s > 0
 
 
-@pytest.mark.parametrize("mode", ["fp32", "fast"])
+@pytest.mark.parametrize("mode", ["fp32", "onednn", "fast"])
 def test_run_bench_tiny_in_process(models, mode):
     r = bench.run_bench("tiny", 1, mode, "cpu", models.gpt.parent, max_tokens=4)
     assert (r.mode, r.size, r.device, r.max_tokens) == (mode, "tiny", "cpu", 4)
-    assert r.t2s_fast == ("int8" if mode == "fast" else "no")
+    assert (r.t2s_fast, r.bert_fast) == {"fp32": ("no", "no"), "onednn": ("onednn", "onednn"),
+                                         "fast": ("int8", "onednn")}[mode]
     segments = sum(p["segments"] for p in r.per_sentence)
     assert len(r.per_sentence) == len(bench.SENTENCES) and segments >= len(bench.SENTENCES)
     assert r.tokens == 4 * segments  # random weights: no EOS, every segment decodes max_tokens
     assert set(r.stage_s) == {"text", "bert", "t2s", "sovits"}
     assert r.peak_rss_mb > 0 and r.audio_s > 0
-    assert set(dataclasses.asdict(r)) >= {"t2s_ms_per_token", "sovits_s_per_audio_s", "total_rtf", "first_audio_s"}
+    assert set(dataclasses.asdict(r)) >= {"t2s_ms_per_token", "sovits_s_per_audio_s", "total_rtf", "first_audio_s", "first_audio_whole_s"}

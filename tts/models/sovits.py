@@ -282,6 +282,7 @@ def load_sovits(path: str | Path, device: str | torch.device = "cpu", dtype: tor
     net = net.to_empty(device="cpu")
     load_state_dict_strict(net, file.weights, file.path)
     fold_weight_norms(net)
+    net.dec.store_weights_channels_last()
     net = net.to(device=device, dtype=dtype).eval()
     net.requires_grad_(False)
     logger.info("loaded SoVITS %s from %s (%s)", file.version, file.path, file.info)

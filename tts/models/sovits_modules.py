@@ -371,6 +371,16 @@ class Generator(nn.Module):
         self.conv_post = nn.Conv1d(ch, 1, 7, 1, padding=3, bias=False)
         self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
 
+    def store_weights_channels_last(self) -> None:
+        """Give the resblocks' (folded) conv weights the memory order of a channels-last 2-D
+        kernel, so the convolutions stop copying them on every call (~4% of the generator's time).
+        Same shapes and values: ``weight`` stays (out, in, k), only its strides change."""
+        for block in self.resblocks:
+            for conv in block.modules():
+                if isinstance(conv, nn.Conv1d) and "weight" in conv._parameters:
+                    w = conv.weight.detach().unsqueeze(2).contiguous(memory_format=torch.channels_last).squeeze(2)
+                    conv.weight = nn.Parameter(w, requires_grad=False)
+
     def forward(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         x = self.conv_pre(x) + self.cond(g)  # (B, U, T)
         nk = self.num_kernels
