@@ -87,7 +87,8 @@ def bench_config(size: str, cache: Path, llm_tokens: int, fast: bool):
         speaker = speaker.model_copy(update={"gpt_path": paths.gpt, "sovits_path": paths.sovits,
                                              "ref_audio": paths.ref_audio, "ref_text": paths.ref_text})
         tts = TTSSettings(bert_path=paths.bert, cnhubert_path=paths.hubert, device="cpu")
-    tts = tts.model_copy(update={"device": "cpu", "t2s_fast": "int8" if fast else False})
+    tts = tts.model_copy(update={"device": "cpu", "t2s_fast": "int8" if fast else False,
+                                 "bert_fast": "onednn" if fast else False})
     return config.model_copy(update={"llm": config.llm.model_copy(update={"max_new_tokens": llm_tokens}),
                                      "tts": tts, "speakers": {SPEAKER: speaker}})
 
@@ -187,7 +188,8 @@ def run(size: str, requests: int, out: Path, threads: int, llm_tokens: int, t2s_
         "settings": {"size": size, "requests": len(per_request), "threads": threads, "llm": "tiny random Qwen2 (demo)",
                      "llm_max_new_tokens": llm_tokens, "t2s_max_tokens_per_segment": t2s_tokens,
                      "tts_dtype": str(loaded.engine.dtype).removeprefix("torch."),
-                     "t2s_fast": "int8" if fast else "no", "sample_rate": sample_rate,
+                     "t2s_fast": "int8" if fast else "no", "bert_fast": "onednn" if fast else "no",
+                     "stream_chunk_tokens": config.server.stream_chunk_tokens, "sample_rate": sample_rate,
                      "model_load_s": round(load_s, 2), "speaker": SPEAKER},
         "summary": {"stream_ttfa_s": stat("stream", "ttfa_s"), "stream_total_s": stat("stream", "total_s"),
                     "non_stream_total_s": stat("non-stream", "total_s"),
@@ -200,7 +202,8 @@ def run(size: str, requests: int, out: Path, threads: int, llm_tokens: int, t2s_
 def format_table(record: dict) -> str:
     """The summary as a Markdown table, the settings in the header."""
     s, m = record["settings"], record["summary"]
-    head = (f"size={s['size']} TTS models ({s['tts_dtype']}, t2s int8: {s['t2s_fast']}), threads={s['threads']}, "
+    head = (f"size={s['size']} TTS models ({s['tts_dtype']}, t2s fast: {s['t2s_fast']}, BERT fast: "
+            f"{s['bert_fast']}), stream_chunk_tokens={s['stream_chunk_tokens']}, threads={s['threads']}, "
             f"{s['requests']} requests (fixed inputs and seeds), speaker {s['speaker']}; "
             f"LLM: {s['llm']}, max_new_tokens={s['llm_max_new_tokens']} (no EOS: every reply is that long; "
             f"a 7B LLM cannot run here, so LLM time is far below a real model's); "
@@ -225,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--llm-tokens", type=int, default=48, help="LLM max_new_tokens (the tiny LLM never stops earlier)")
     ap.add_argument("--t2s-tokens", type=int, default=60, help="semantic tokens per text segment at most")
-    ap.add_argument("--fast", action="store_true", help="int8 t2s weights (tts.t2s_fast: int8)")
+    ap.add_argument("--fast", action="store_true",
+                    help="int8 t2s weights and oneDNN BERT (tts.t2s_fast: int8, tts.bert_fast: onednn)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
