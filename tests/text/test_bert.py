@@ -67,6 +67,25 @@ def test_features_equal_full_model_hidden_states_minus_3(bert, reference):
     assert torch.allclose(got, expected, atol=1e-5, rtol=0), (got - expected).abs().max()
 
 
+@pytest.mark.parametrize("fast, tolerance", [("onednn", 1e-5), ("fp16", 1e-2), ("int8", 0.15)])
+def test_fast_modes_stay_within_their_stated_error(bert, bert_dir, fast, tolerance):
+    from tts.models.fast_linear import OneDNNLinear
+
+    quick = BertFeatures.load(bert_dir, device="cpu", fast=fast)
+    text = "今天天气很好,我们去公园吧!"
+    phones = Phones((_zh(text, (2,) * len(text)),))
+    exact, got = bert(phones), quick(phones)
+    assert got.shape == exact.shape
+    assert ((got - exact).norm() / exact.norm()).item() < tolerance
+    linears = [m for m in quick.model.modules() if isinstance(m, (torch.nn.Linear, OneDNNLinear))]
+    assert (fast == "onednn") == bool(linears) and all(isinstance(m, OneDNNLinear) for m in linears)
+
+
+def test_fast_mode_needs_float32(bert_dir):
+    with pytest.raises(ValueError, match="fast mode on CPU converts float32 weights; got dtype torch.float16"):
+        BertFeatures.load(bert_dir, device="cpu", dtype=torch.float16, fast="int8")
+
+
 def test_rows_are_repeated_per_phone_and_other_languages_get_zeros(bert, reference):
     pieces = (_zh("你好", (2, 3)), _en(4), _zh("世界.", (2, 2, 1)))
     got = bert(Phones(pieces))

@@ -137,9 +137,14 @@ class BertFeatures:
             model = BertModel(config, add_pooling_layer=False)
         wanted = set(model.state_dict())
         path, weights = _read_weights(folder, wanted)
+        if fast and device.type == "cpu":
+            # private copies: converted layers then replace them one by one, and no tensor keeps
+            # the memory-mapped file's pages resident next to the converted copies
+            weights = {k: v.clone() for k, v in weights.items()}
         _check_weights(model, weights, path)
         # assign: parameters take the (memory-mapped) file tensors, no copy
         model.load_state_dict(weights, strict=True, assign=True)
+        del weights  # the model holds the tensors now: a fast-mode conversion frees each as it goes
         model = model.to(device=device, dtype=dtype).eval()
         if fast and device.type == "cpu":
             if dtype != torch.float32:
