@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from tts.models.sovits import latent_noise
+
 DEC_CONTEXT_FRAMES = 10  # left context for the decoder: its reach is 9 latent frames
 FLOW_CONTEXT_FRAMES = 12  # left context for the flow: its reach is 11 latent frames
 HOLD_FRAMES = 6  # frames at the end of a render not sent yet (right context missing)
@@ -66,26 +68,22 @@ class ChunkedVocoder:
         self.noise = torch.empty(1, sovits.config.inter_channels, 0, dtype=self.dtype, device=self.device)
         self.sent = 0  # latent frames whose audio has been returned
         self.tail: np.ndarray | None = None  # previous render's audio of frames sent..sent+CROSSFADE
-        self.frames = 0  # latent frames of the last render
 
     def _noise(self, frames: int) -> torch.Tensor:
         """(1, C, frames) noise; frames drawn earlier keep their values."""
         have = self.noise.shape[-1]
         if frames > have:
-            where = self.noise_generator.device
-            new = torch.randn((1, self.noise.shape[1], frames - have), generator=self.noise_generator,
-                              dtype=self.dtype, device=where).to(self.device)
+            new = latent_noise((1, self.noise.shape[1], frames - have), self.noise_generator, self.dtype, self.device)
             self.noise = torch.cat([self.noise, new], dim=-1)
         return self.noise[:, :, :frames]
 
     @torch.inference_mode()
     def render(self, tokens: list[int] | torch.Tensor, final: bool) -> np.ndarray:
         """Float audio of the frames that became ready since the last call (possibly empty);
-        ``final`` renders up to the end of the segment."""
+        ``final`` renders up to the end of the segment (then ``sent`` is the segment's frame count)."""
         codes = torch.as_tensor(tokens, dtype=torch.long, device=self.device).reshape(1, 1, -1)  # (n_q, 1, T)
         m, logs = self.net.prior(codes, self.phones, self.ge, self.speed)  # (1, C, T') each
         frames = m.shape[-1]
-        self.frames = frames
         end = frames if final else frames - HOLD_FRAMES
         if end <= self.sent:
             return np.zeros(0, dtype=np.float32)

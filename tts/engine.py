@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
+from tts.models.sovits import latent_noise
 from tts.voices import (
     LoadedVoice,
     ReferencePrompt,
@@ -366,8 +367,8 @@ class TTSEngine:
                 all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
                 temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
                 max_tokens=opts.max_tokens, generator=generator)
-        limit = opts.max_tokens if opts.max_tokens is not None else loaded.t2s.config.early_stop_tokens
-        boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens else []
+        limit = loaded.t2s.config.token_limit(opts.max_tokens)
+        boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens is not None else []
         vocoder = None
         decoded: list[int] = []
         first_token_at = None
@@ -412,9 +413,9 @@ class TTSEngine:
                 wav = vocoder.render(decoded, final=True)
                 # draw the whole-segment noise from the request's generator all the same, so the
                 # segments after this one get the tokens they would get without chunking
-                torch.randn((1, loaded.sovits.config.inter_channels, vocoder.frames), generator=generator,
-                            dtype=loaded.sovits.dtype, device=generator.device)
-                audio_s = vocoder.frames * vocoder.hop / loaded.voice.sample_rate
+                latent_noise((1, loaded.sovits.config.inter_channels, vocoder.sent), generator,
+                             loaded.sovits.dtype, loaded.sovits.device)
+                audio_s = vocoder.sent * vocoder.hop / loaded.voice.sample_rate
             sovits_s += time.perf_counter() - t4
         stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t2s_s,
                              prefill_s=(first_token_at or t2) - t2, tokens=len(decoded),

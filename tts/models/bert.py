@@ -126,6 +126,9 @@ class BertFeatures:
             raise CheckpointError(folder, "not a BERT folder: config.json is missing")
         device = torch.device(device)
         dtype = dtype or torch.float32
+        convert = bool(fast) and device.type == "cpu"
+        if convert and dtype != torch.float32:
+            raise ValueError(f"fast mode on CPU converts float32 weights; got dtype {dtype}")
         config = BertConfig.from_pretrained(str(folder))
         total = config.num_hidden_layers
         if total <= LAYERS_FROM_TOP:
@@ -137,7 +140,7 @@ class BertFeatures:
             model = BertModel(config, add_pooling_layer=False)
         wanted = set(model.state_dict())
         path, weights = _read_weights(folder, wanted)
-        if fast and device.type == "cpu":
+        if convert:
             # private copies: converted layers then replace them one by one, and no tensor keeps
             # the memory-mapped file's pages resident next to the converted copies
             weights = {k: v.clone() for k, v in weights.items()}
@@ -146,9 +149,7 @@ class BertFeatures:
         model.load_state_dict(weights, strict=True, assign=True)
         del weights  # the model holds the tensors now: a fast-mode conversion frees each as it goes
         model = model.to(device=device, dtype=dtype).eval()
-        if fast and device.type == "cpu":
-            if dtype != torch.float32:
-                raise ValueError(f"fast mode on CPU converts float32 weights; got dtype {dtype}")
+        if convert:
             model = convert_linears(model, "int8" if fast is True else fast)
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         logger.info("loaded BERT %s: %d of %d layers, hidden %d", folder, config.num_hidden_layers, total, config.hidden_size)

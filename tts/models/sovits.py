@@ -144,6 +144,15 @@ class TextEncoder(nn.Module):
         return m, logs
 
 
+def latent_noise(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None, dtype: torch.dtype,
+                 device: torch.device) -> torch.Tensor:
+    """Standard normal noise of ``shape`` for the latent, as upstream's ``randn_like``: drawn on
+    the generator's own device (a CUDA generator for CUDA models reproduces upstream there), then
+    moved to ``device``."""
+    where = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, dtype=dtype, device=where).to(device)
+
+
 class SynthesizerTrn(nn.Module):
     """The SoVITS network as stored in ``.pth`` files (inference parts only)."""
 
@@ -185,10 +194,7 @@ class SynthesizerTrn(nn.Module):
         """
         m, logs = self.prior(codes, phones, ge, speed)  # (1, C, T') each
         if noise is None:
-            # drawn on the generator's own device (a CUDA generator for CUDA models reproduces
-            # upstream's randn_like there), then moved to the latent's device
-            where = generator.device if generator is not None else m.device
-            noise = torch.randn(m.shape, generator=generator, dtype=m.dtype, device=where).to(m.device)
+            noise = latent_noise(m.shape, generator, m.dtype, m.device)
         z_p = m + noise * torch.exp(logs) * noise_scale
         z = self.flow.reverse(z_p, ge)
         return self.dec(z, ge)

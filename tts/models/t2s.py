@@ -68,6 +68,13 @@ class T2SConfig:
         """Most tokens a generation returns by default: min(50 x max_sec, 1499), as upstream."""
         return min(int(SEMANTIC_HZ * self.max_sec), MAX_STEPS - 1)
 
+    def token_limit(self, max_tokens: int | None) -> int:
+        """Most tokens a generation returns: ``max_tokens``, or :attr:`early_stop_tokens` when None."""
+        limit = self.early_stop_tokens if max_tokens is None else int(max_tokens)
+        if limit < 0:
+            raise ValueError(f"max_tokens must be >= 0, got {max_tokens!r}")
+        return limit
+
     @classmethod
     def from_checkpoint_config(cls, config: Any, path: str | Path) -> T2SConfig:
         """Build from a checkpoint's ``config`` dict; CheckpointError names the missing or bad key."""
@@ -420,9 +427,7 @@ class T2SModel(nn.Module):
         """
         cfg = self.config
         settings = SamplingSettings(top_k, top_p, temperature, repetition_penalty)
-        limit = cfg.early_stop_tokens if max_tokens is None else int(max_tokens)
-        if limit < 0:
-            raise ValueError(f"max_tokens must be >= 0, got {max_tokens!r}")
+        limit = cfg.token_limit(max_tokens)
         phones, bert, prompt = self._check_inputs(phone_ids, bert_features, prompt_tokens)
         text_len, prompt_len = phones.shape[1], prompt.shape[1]
         start = text_len + prompt_len
