@@ -6,32 +6,33 @@ import torch
 
 
 class LayerKVCache:
-    """Keys and values of one attention layer, in place in buffers sized for the whole request.
+    """Keys and values of one attention layer, in place in one buffer sized for the whole request.
 
-    Head-major ``(B, heads, max_len, head_dim)``: attention reads each head's keys as one
-    contiguous run (about twice as fast as upstream's position-major layout once the weights
-    have flushed the CPU caches; same results). ``update`` returns views, never copies.
+    ``kv`` is ``(2, B, heads, max_len, head_dim)``: keys then values, head-major, so attention
+    reads each head's keys as one contiguous run (about twice as fast as upstream's
+    position-major layout once the weights have flushed the CPU caches; same results) and one
+    copy writes a step's keys and values together. ``update`` returns views, never copies.
     """
 
     def __init__(
         self, batch: int, n_head: int, max_len: int, head_dim: int, dtype: torch.dtype, device: torch.device | str
     ):
         # torch.empty: pages are only touched (and counted) as positions are written.
-        self.k = torch.empty(batch, n_head, max_len, head_dim, dtype=dtype, device=device)  # (B, H, L_max, D)
-        self.v = torch.empty(batch, n_head, max_len, head_dim, dtype=dtype, device=device)  # (B, H, L_max, D)
+        self.kv = torch.empty(2, batch, n_head, max_len, head_dim, dtype=dtype, device=device)  # (2, B, H, L_max, D)
 
     @property
     def max_len(self) -> int:
-        return self.k.shape[2]
+        return self.kv.shape[3]
 
-    def update(self, pos: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Write ``k``/``v`` (B, H, T, D) at positions pos..pos+T-1; return all keys/values so far (B, H, pos+T, D)."""
-        end = pos + k.shape[2]
+    def update(self, pos: int, kv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Write keys and values ``kv`` (2, B, H, T, D) at positions pos..pos+T-1; return all
+        keys and all values so far, each (B, H, pos+T, D)."""
+        end = pos + kv.shape[3]
         if end > self.max_len:
             raise ValueError(f"KV cache overflow: position {end} > capacity {self.max_len}")
-        self.k[:, :, pos:end] = k
-        self.v[:, :, pos:end] = v
-        return self.k[:, :, :end], self.v[:, :, :end]
+        self.kv[:, :, :, pos:end] = kv
+        both = self.kv[:, :, :, :end]
+        return both[0], both[1]
 
 
 class KVCache:

@@ -220,11 +220,9 @@ def run_layer(p: LayerPlan, x: torch.Tensor, cache: LayerKVCache, pos: int, mask
     x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x)))).
     ``mask`` (T, pos+T) bool, True = may attend; None = attend to everything cached."""
     B, T, C = x.shape
-    q, k, v = p.qkv(x).chunk(3, dim=-1)  # 3 x (B, T, C)
-    q = q.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
-    k = k.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
-    v = v.view(B, T, p.n_head, -1).transpose(1, 2)  # (B, H, T, D)
-    keys, values = cache.update(pos, k, v)  # (B, H, S, D), S = pos + T
+    qkv = p.qkv(x).view(B, T, 3, p.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D): q, k, v
+    keys, values = cache.update(pos, qkv[1:])  # (B, H, S, D) each, S = pos + T
+    q = qkv[0]  # (B, H, T, D)
     attn = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask)  # (B, H, T, D)
     attn = attn.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
     x = F.layer_norm(x + p.out(attn), (C,), *p.norm1, LAYER_NORM_EPS)  # (B, T, C)
