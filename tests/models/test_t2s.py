@@ -190,7 +190,7 @@ def test_prompt_mask_text_bidirectional_audio_causal():
 def test_cached_decoding_matches_full_recompute(tiny):
     phones, bert, prompt = golden_inputs(10, 6)
     forced = torch.tensor([5, 900, 17, 17, 1023, 3])
-    ph, b, pr = tiny._check_inputs(phones, bert, prompt)
+    ph, b, pr = tiny.check_inputs(phones, bert, prompt)
     with torch.inference_mode():
         cache = tiny.new_cache(10 + 6 + len(forced))
         incremental = [tiny.prefill(ph, b, pr, cache)]
@@ -270,7 +270,7 @@ def test_fast_mode_quantizes_and_still_decodes(tiny_path, tiny, mode):
     a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
     b = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(3))
     assert a.tolist() == b.tolist() and len(a) == 30 and int(a.max()) < 1024
-    ph, b, pr = tiny._check_inputs(phones, bert, prompt)
+    ph, b, pr = tiny.check_inputs(phones, bert, prompt)
     with torch.inference_mode():
         exact = tiny.prefill(ph, b, pr, tiny.new_cache(64))
         approx = fast.prefill(ph, b, pr, fast.new_cache(64))
@@ -294,7 +294,7 @@ def test_onednn_mode_keeps_fp32_weights_and_the_tokens(tiny_path, tiny):
     assert isinstance(layer.linear1, OneDNNLinear) and isinstance(layer.self_attn.in_proj, OneDNNLinear)
     assert isinstance(fast.model.ar_predict_layer, OneDNNLinear) and fast.dtype == torch.float32
     phones, bert, prompt = golden_inputs()
-    ph, b, pr = tiny._check_inputs(phones, bert, prompt)
+    ph, b, pr = tiny.check_inputs(phones, bert, prompt)
     with torch.inference_mode():
         exact = tiny.prefill(ph, b, pr, tiny.new_cache(64))
         approx = fast.prefill(ph, b, pr, fast.new_cache(64))

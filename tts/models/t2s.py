@@ -320,6 +320,18 @@ class T2SNetwork(nn.Module):
         return self.ar_predict_layer(h[:, -1])  # (B, V)
 
 
+def draw_step(logits: torch.Tensor, previous: torch.Tensor, step: int, settings: SamplingSettings,
+              generator: torch.Generator | None, eos: int) -> tuple[int, bool]:
+    """One step of upstream's sampling loop for one row: logits (1, V), every token so far
+    ``previous`` (1, n) -> (token, ends). EOS cannot be drawn in the first EOS_MASKED_STEPS steps;
+    the row ends when the drawn token or the most likely token after the repetition penalty is EOS."""
+    if step < EOS_MASKED_STEPS:
+        logits = logits[:, :eos]  # EOS is the last entry: drop it
+    token, penalized = sample_next(logits, previous, settings, generator)  # (1, 1), (1, V')
+    value = int(token[0, 0])
+    return value, value == eos or int(torch.argmax(penalized[0])) == eos
+
+
 def prompt_mask(text_len: int, audio_len: int, device: torch.device | str) -> torch.Tensor:
     """(S, S) bool, True = may attend: text sees all text, audio sees all text and earlier audio."""
     S = text_len + audio_len
@@ -372,9 +384,11 @@ class T2SModel(nn.Module):
         y = self.model.embed_audio(token, audio_pos)  # (B, 1, E)
         return self.model(y, pos, cache, None)
 
-    def _check_inputs(
+    def check_inputs(
         self, phone_ids: torch.Tensor, bert_features: torch.Tensor, prompt_tokens: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Validate one row's inputs (ValueError naming the problem) -> phone ids (1, Tx),
+        BERT features (1, 1024, Tx) and prompt tokens (1, Ty) on the model's device and dtype."""
         cfg = self.config
         phone_ids = torch.as_tensor(phone_ids)
         if phone_ids.ndim != 1 or phone_ids.numel() == 0:
@@ -426,7 +440,7 @@ class T2SModel(nn.Module):
         cfg = self.config
         settings = SamplingSettings(top_k, top_p, temperature, repetition_penalty)
         limit = cfg.token_limit(max_tokens)
-        phones, bert, prompt = self._check_inputs(phone_ids, bert_features, prompt_tokens)
+        phones, bert, prompt = self.check_inputs(phone_ids, bert_features, prompt_tokens)
         text_len, prompt_len = phones.shape[1], prompt.shape[1]
         start = text_len + prompt_len
         cache = self.new_cache(start + limit)
@@ -436,13 +450,10 @@ class T2SModel(nn.Module):
         n = prompt_len
         logits = self.prefill(phones, bert, prompt, cache)  # (B, V)
         for step in range(limit + 1):
-            if step < EOS_MASKED_STEPS:
-                logits = logits[:, : cfg.EOS]  # EOS is the last entry: drop it
-            token, penalized = sample_next(logits, seq[:, :n], settings, generator)  # (B, 1), (B, V')
-            seq[:, n] = token[:, 0]
+            value, ends = draw_step(logits, seq[:, :n], step, settings, generator, cfg.EOS)
+            seq[:, n] = value
             n += 1
-            value = int(token[0, 0])
-            if value == cfg.EOS or int(torch.argmax(penalized[0])) == cfg.EOS or step == limit:
+            if ends or step == limit:
                 return
             yield value
             logits = self.decode_one_token(seq[:, n - 1 : n], start + step, prompt_len + step, cache)
