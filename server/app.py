@@ -54,7 +54,8 @@ def load_models(config: AppConfig) -> Models:
     chat = load_chat(config.llm)
     logger.info("loading the TTS models (BERT %s, HuBERT %s)", t.bert_path, t.cnhubert_path)
     engine = TTSEngine(t.bert_path, t.cnhubert_path, device=t.device, dtype=t.dtype, g2pw_path=t.g2pw_path,
-                       max_voices=t.max_voices, t2s_fast=t.t2s_fast, bert_fast=t.bert_fast)
+                       max_voices=t.max_voices, t2s_fast=t.t2s_fast, bert_fast=t.bert_fast,
+                       t2s_batch=t.t2s_batch)
     return Models(chat=chat, engine=engine)
 
 

@@ -55,6 +55,17 @@ class SegmentStats:
 
 
 @dataclass(frozen=True)
+class SegmentFeatures:
+    """What t2s needs for one segment, with the voice's prompt in front."""
+
+    all_ids: torch.Tensor  # (n_prompt + n_phones,) phone ids
+    all_bert: torch.Tensor  # (1024, n_prompt + n_phones)
+    target_ids: torch.Tensor  # (n_phones,) the segment's own phone ids (SoVITS)
+    text_s: float
+    bert_s: float
+
+
+@dataclass(frozen=True)
 class AudioChunk:
     """One synthesized text segment (or, with ``chunk_tokens``, a part of one): mono int16 PCM at
     ``sample_rate``; a segment's last chunk ends with the silence interval.
@@ -122,6 +133,26 @@ def hard_split(text: str, max_chars: int) -> list[str]:
     return [text[i:i + max_chars] for i in range(0, len(text), max_chars)]
 
 
+def text_pieces(text: str, language: str) -> list[str]:
+    """The segments synthesis makes of ``text`` (upstream's split, then cut to BERT's length)."""
+    from tts.text.segment import split_for_synthesis
+
+    segments = split_for_synthesis(text, language) if text.strip() else []
+    return [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed`` as an int; None or -1 draws a random one."""
+    if seed is None or seed == -1:
+        return random.SystemRandom().randrange(2**32)
+    return int(seed)
+
+
+def piece_seed(seed: int, index: int) -> int:
+    """The seed of segment ``index``'s own random stream (chunked noise, batched decoding)."""
+    return (seed * 1_000_003 + index) % 2**63
+
+
 def to_int16(wav: np.ndarray) -> np.ndarray:
     """Float audio in [-1, 1] -> int16 as upstream (x * 32768, truncated), but clipped instead of
     wrapped: upstream turns a sample of exactly 1.0 into -32768."""
@@ -175,7 +206,7 @@ class TTSEngine:
 
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
                  dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4,
-                 t2s_fast: bool | str = False, bert_fast: bool | str = False):
+                 t2s_fast: bool | str = False, bert_fast: bool | str = False, t2s_batch: int = 1):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
@@ -184,6 +215,9 @@ class TTSEngine:
         self.dtype = resolve_dtype(dtype, self.device)
         self.t2s_fast = t2s_fast  # CPU opt-in: "int8"/True, "fp16" or "onednn" GPT weights (see load_t2s)
         self.bert_fast = bert_fast  # the same for BERT (see BertFeatures.load)
+        if int(t2s_batch) != t2s_batch or t2s_batch < 1:
+            raise ValueError(f"t2s_batch must be an integer >= 1, got {t2s_batch!r}")
+        self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_batch)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -276,11 +310,26 @@ class TTSEngine:
                    fragment_interval: float = FRAGMENT_INTERVAL_S,
                    max_tokens: int | None = None, cancel: threading.Event | None = None,
                    chunk_tokens: int | None = None) -> tuple[int, np.ndarray]:
-        """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined."""
+        """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined.
+
+        With the engine's ``t2s_batch`` > 1 (and no ``chunk_tokens``), up to that many segments are
+        decoded together (``tts.models.t2s_batch``): faster on CPU, and every segment draws from
+        its own generator seeded from ``seed`` and its index, so the audio for a seed differs from
+        ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
+        """
+        if self.t2s_batch > 1 and chunk_tokens is None:
+            if voice is None:
+                raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
+            opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
+                                    repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
+                                    fragment_interval=fragment_interval, max_tokens=max_tokens)
+            return self._synthesize_batched(text, voice, opts, seed, cancel)
         chunks = list(self.stream(text, language, voice, top_k=top_k, top_p=top_p, temperature=temperature,
                                   speed=speed, seed=seed, noise_scale=noise_scale,
                                   repetition_penalty=repetition_penalty, fragment_interval=fragment_interval,
                                   max_tokens=max_tokens, cancel=cancel, chunk_tokens=chunk_tokens))
+        if not chunks:  # cancelled before the first segment was done
+            return voice.sample_rate, np.zeros(0, dtype=np.int16)
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
     def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
@@ -313,22 +362,17 @@ class TTSEngine:
 
     def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
                 cancel: threading.Event | None) -> Iterator[AudioChunk]:
-        from tts.text.segment import split_for_synthesis
-
         loaded = self.voices.get(voice)
         sr = loaded.voice.sample_rate
-        if seed is None or seed == -1:
-            seed = random.SystemRandom().randrange(2**32)
+        seed = resolve_seed(seed)
         generator = torch.Generator(device=self.device)
-        generator.manual_seed(int(seed))
-        segments = split_for_synthesis(text, opts.language) if text.strip() else []
+        generator.manual_seed(seed)
         produced = False
-        pieces = [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
-        for index, piece in enumerate(pieces):
+        for index, piece in enumerate(text_pieces(text, opts.language)):
             if cancel is not None and cancel.is_set():
                 logger.info("synthesis cancelled")
                 return
-            noise_seed = (int(seed) * 1_000_003 + index) % 2**63  # chunked rendering's own noise stream
+            noise_seed = piece_seed(seed, index)  # chunked rendering's own noise stream
             for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed):
                 produced = True
                 if stats is None:  # an early part of the segment
@@ -341,6 +385,66 @@ class TTSEngine:
         if not produced:
             yield AudioChunk(sr, np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16), "")
 
+    def _features(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions) -> SegmentFeatures | None:
+        """Phones and BERT features of one segment, after the voice's prompt; None when it has
+        nothing to pronounce. Call with the lock held."""
+        prompt = loaded.prompt
+        t0 = time.perf_counter()
+        phones = self.frontend.text_to_phones(segment, language=opts.language, version=loaded.voice.version)
+        t1 = time.perf_counter()
+        if len(phones) == 0 or not phones.norm_text:
+            logger.debug("segment %r has nothing to pronounce; skipped", segment)
+            return None
+        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
+            raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
+                             f"punctuation ({segment[:30]!r}...); add punctuation to split it")
+        bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
+        t2 = time.perf_counter()
+        target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)
+        return SegmentFeatures(
+            all_ids=torch.cat([prompt.phone_ids, target_ids]),  # (n_prompt + n_phones,)
+            all_bert=torch.cat([prompt.bert, bert], dim=1),  # (1024, n_prompt + n_phones)
+            target_ids=target_ids, text_s=t1 - t0, bert_s=t2 - t1)
+
+    def _synthesize_batched(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
+                            cancel: threading.Event | None) -> tuple[int, np.ndarray]:
+        """``synthesize`` with up to ``t2s_batch`` segments per t2s run; segment i draws its tokens and
+        then its SoVITS noise from a generator seeded with ``piece_seed(seed, i)``."""
+        from tts.models.t2s_batch import generate_batch
+
+        loaded = self.voices.get(voice)
+        sr = loaded.voice.sample_rate
+        seed = resolve_seed(seed)
+        prompt = loaded.prompt
+        with self._lock, torch.inference_mode():
+            pieces = enumerate(text_pieces(text, opts.language))
+            todo = [(i, f) for i, f in ((i, self._features(loaded, p, opts)) for i, p in pieces) if f is not None]
+        parts: list[np.ndarray] = []
+        for start in range(0, len(todo), self.t2s_batch):
+            group = todo[start:start + self.t2s_batch]
+            generators = [torch.Generator(device=self.device).manual_seed(piece_seed(seed, i)) for i, _ in group]
+            with self._lock, torch.inference_mode():
+                t0 = time.perf_counter()
+                tokens = generate_batch(
+                    loaded.t2s, [f.all_ids for _, f in group], [f.all_bert for _, f in group], prompt.tokens,
+                    generators, top_k=opts.top_k, top_p=opts.top_p, temperature=opts.temperature,
+                    repetition_penalty=opts.repetition_penalty, max_tokens=opts.max_tokens, cancel=cancel)
+                logger.info("t2s batch of %d segments: %d tokens in %.2f s", len(group),
+                            sum(len(t) for t in tokens), time.perf_counter() - t0)
+                if cancel is not None and cancel.is_set():
+                    logger.info("synthesis cancelled")
+                    break
+                for (_, f), toks, generator in zip(group, tokens, generators):
+                    if len(toks) == 0:
+                        logger.warning("t2s produced no tokens for a segment; skipped")
+                        continue
+                    wav = loaded.sovits.decode(toks, f.target_ids, ge=prompt.ge, noise_scale=opts.noise_scale,
+                                               speed=opts.speed, generator=generator)
+                    parts.append(finish_segment(wav.float().cpu().numpy(), sr, opts.fragment_interval))
+        if not todo:  # nothing to pronounce: the silence stream() gives
+            parts.append(np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16))
+        return sr, np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+
     def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
                  cancel: threading.Event | None, noise_seed: int) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
         """One text segment -> float waveform parts at the voice's rate: (early part, None) ...
@@ -349,22 +453,13 @@ class TTSEngine:
         while the consumer holds a part."""
         prompt = loaded.prompt
         with self._lock, torch.inference_mode():
-            t0 = time.perf_counter()
-            phones = self.frontend.text_to_phones(segment, language=opts.language, version=loaded.voice.version)
-            t1 = time.perf_counter()
-            if len(phones) == 0 or not phones.norm_text:
-                logger.debug("segment %r has nothing to pronounce; skipped", segment)
+            features = self._features(loaded, segment, opts)
+            if features is None:
                 return
-            if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
-                raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
-                                 f"punctuation ({segment[:30]!r}...); add punctuation to split it")
-            bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
+            target_ids = features.target_ids
             t2 = time.perf_counter()
-            target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)
-            all_ids = torch.cat([prompt.phone_ids, target_ids])  # (n_prompt + n_phones,)
-            all_bert = torch.cat([prompt.bert, bert], dim=1)  # (1024, n_prompt + n_phones)
             token_iter = loaded.t2s.iter_tokens(
-                all_ids, all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
+                features.all_ids, features.all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
                 temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
                 max_tokens=opts.max_tokens, generator=generator)
         limit = loaded.t2s.config.token_limit(opts.max_tokens)
@@ -417,7 +512,7 @@ class TTSEngine:
                              loaded.sovits.dtype, loaded.sovits.device)
                 audio_s = vocoder.sent * vocoder.hop / loaded.voice.sample_rate
             sovits_s += time.perf_counter() - t4
-        stats = SegmentStats(text_s=t1 - t0, bert_s=t2 - t1, t2s_s=t2s_s,
+        stats = SegmentStats(text_s=features.text_s, bert_s=features.bert_s, t2s_s=t2s_s,
                              prefill_s=(first_token_at or t2) - t2, tokens=len(decoded),
                              sovits_s=sovits_s, audio_s=audio_s)
         yield wav, stats

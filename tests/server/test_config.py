@@ -245,3 +245,12 @@ def test_config_path_precedence(monkeypatch):
     assert config_path_from_env(Path("cli.yaml")) == Path("cli.yaml")
     monkeypatch.setenv("CHAT2AUDIO_CONFIG", "")
     assert config_path_from_env() == Path("config.yaml")
+
+
+@pytest.mark.parametrize("value, message", [(0, "Input should be greater than or equal to 1 (got 0)"),
+                                            (17, "Input should be less than or equal to 16 (got 17)")])
+def test_t2s_batch_out_of_range_is_named(tmp_path, value, message):
+    data = shipped_data()
+    data["tts"]["t2s_batch"] = value
+    path = write(tmp_path, data)
+    assert error_of(path).splitlines()[-1] == f"{path}: tts.t2s_batch: {message}"
