@@ -14,6 +14,8 @@ fixed token budget per segment (random weights rarely pick EOS, so every segment
   second of audio; total real-time factor (wall time / speech seconds, silences excluded);
 - time to first audio in stream mode: the first chunk of a request with the service's default
   ``stream_chunk_tokens`` (8 tokens, ``tts.chunked``), and the first whole segment (upstream's way);
+- a non-stream reply (the sentences as one text): real-time factor with segments decoded one at a
+  time (upstream's order) and with ``t2s_batch`` = REPLY_BATCH (``tts.models.t2s_batch``);
 - peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
   models and every mode run in their own child processes, so the peaks of two modes never mix.
 
@@ -23,7 +25,8 @@ the GPT (t2s) with int8 dynamic-quantized weights and BERT repacked for oneDNN o
 HuBERT stay fp32: bf16 SoVITS measured 3-4x slower than fp32 on the 2-core CPU this was written
 on) and everything in fp16 on CUDA; ``both`` runs fp32 and fast, ``all`` the three, one after
 the other, each in its own process. Next to the figures it prints upstream GPT-SoVITS's
-numbers on the same CPU (``UPSTREAM``), the ratio ours / upstream, and the memory-bandwidth bound
+numbers on the same CPU (``UPSTREAM``, or ``--upstream FILE``: the JSON of a side-by-side run of
+upstream's own code on the same files, keys as in ``UPSTREAM``), the ratio ours / upstream, and the memory-bandwidth bound
 of a t2s step (every step reads all GPT weights) from this machine's measured read bandwidth
 (both only for ``--size full``: upstream's figures are for the full-size shapes).
 
@@ -53,6 +56,7 @@ SENTENCES = (
 )
 STREAM_TEXT = "你好，很高兴认识你。今天我们聊点什么呢？"
 STREAM_CHUNK_TOKENS = 8  # the service's default server.stream_chunk_tokens
+REPLY_BATCH = 4  # t2s_batch of the batched non-stream reply figure
 MODES = ("fp32", "onednn", "fast")
 
 # Upstream GPT-SoVITS on this machine's CPU, 2 threads, fp32, full-size random weights
@@ -93,6 +97,8 @@ class BenchResult:
     total_rtf: float
     first_audio_s: float  # first chunk, STREAM_CHUNK_TOKENS
     first_audio_whole_s: float  # first whole segment (no chunking)
+    reply_rtf: float  # non-stream reply of all sentences, segments one at a time (wall / speech seconds)
+    reply_rtf_batched: float  # the same with t2s_batch = REPLY_BATCH
     peak_rss_mb: float
     peak_cuda_mb: float | None
     tokens: int
@@ -192,6 +198,9 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
                                                                "sovits_s", "audio_s")}})
     first_audio_s = first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS)
     first_audio_whole_s = first_chunk(engine, voice, max_tokens, None)
+    reply_rtf = reply(engine, voice, max_tokens, 1)
+    reply(engine, voice, 8, REPLY_BATCH)  # warm-up: the batched shapes' one-time kernel setup
+    reply_rtf_batched = reply(engine, voice, max_tokens, REPLY_BATCH)
 
     total = {k: sum(p[k] for p in per_sentence) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
                                                            "segments", "sovits_s", "audio_s")}
@@ -207,6 +216,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
         sovits_s_per_audio_s=round(total["sovits_s"] / max(1e-9, total["audio_s"]), 3),
         total_rtf=round(wall / max(1e-9, total["audio_s"]), 3),
         first_audio_s=round(first_audio_s, 3), first_audio_whole_s=round(first_audio_whole_s, 3),
+        reply_rtf=round(reply_rtf, 3), reply_rtf_batched=round(reply_rtf_batched, 3),
         peak_rss_mb=round(peak_rss_mb(), 1),
         peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
         tokens=int(total["tokens"]), audio_s=round(total["audio_s"], 2),
@@ -224,6 +234,23 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None) -> flo
     elapsed = time.perf_counter() - t0
     chunks.close()
     return elapsed
+
+
+def reply(engine, voice, max_tokens: int, batch: int) -> float:
+    """Real-time factor of one non-stream reply of all SENTENCES with ``t2s_batch`` = ``batch``:
+    wall time / seconds of speech (the silence after each segment excluded)."""
+    from tts.engine import FRAGMENT_INTERVAL_S, text_pieces
+
+    text = "".join(SENTENCES)
+    engine.t2s_batch = batch
+    try:
+        t0 = time.perf_counter()
+        sr, wav = engine.synthesize(text, voice=voice, seed=0, max_tokens=max_tokens)
+        wall = time.perf_counter() - t0
+    finally:
+        engine.t2s_batch = 1
+    speech_s = len(wav) / sr - len(text_pieces(text, "zh")) * FRAGMENT_INTERVAL_S
+    return wall / max(1e-9, speech_s)
 
 
 def _bench_child(queue, *args) -> None:
@@ -301,24 +328,28 @@ _ROWS = (  # (label, field, format, upstream field or None)
     ("total real-time factor", "total_rtf", "{:.3f}", "total_rtf"),
     (f"time to first audio (stream, first {STREAM_CHUNK_TOKENS} tokens)", "first_audio_s", "{:.2f} s", None),
     ("time to first audio (stream, whole 1st segment)", "first_audio_whole_s", "{:.2f} s", None),
+    ("non-stream reply RTF, segments one at a time", "reply_rtf", "{:.3f}", "total_rtf"),
+    (f"non-stream reply RTF, t2s_batch {REPLY_BATCH}", "reply_rtf_batched", "{:.3f}", "total_rtf"),
     ("peak memory (RSS, own process)", "peak_rss_mb", "{:.0f} MB", "peak_rss_mb"),
 )
 
 
-def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None) -> str:
-    """The results (one column per mode, each with its ratio to upstream) as a Markdown table."""
+def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None, upstream: dict | None = None,
+                 upstream_label: str = "upstream (CPU, 2 thr, fp32)") -> str:
+    """The results (one column per mode, each with its ratio to ``upstream``, default UPSTREAM) as a Markdown table."""
+    upstream = UPSTREAM if upstream is None else upstream
     r0 = results[0]
     compare = r0.size == "full"  # upstream's figures and the bound are for the full-size shapes
     head = (f"size={r0.size} device={r0.device} threads={r0.threads} tokens/segment<={r0.max_tokens} "
             f"({r0.tokens} tokens, {r0.audio_s:.1f} s audio, {len(SENTENCES)} sentences); "
             + "; ".join(f"{r.mode}: dtype {r.dtype}, t2s fast: {r.t2s_fast}, BERT fast: {r.bert_fast}"
                         for r in results))
-    cols = ["figure"] + (["upstream (CPU, 2 thr, fp32)"] if compare else [])
+    cols = ["figure"] + ([upstream_label] if compare else [])
     for r in results:
         cols += [r.mode] + ([f"{r.mode} / upstream"] if compare else [])
     lines = [head, "", "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
     for label, field, fmt, up_field in _ROWS:
-        up = UPSTREAM.get(up_field) if up_field else None
+        up = upstream.get(up_field) if up_field else None
         cells = [label] + ([fmt.format(up) if up is not None else ""] if compare else [])
         for r in results:
             value = getattr(r, field)
@@ -347,16 +378,18 @@ _STAGES = (("text", "text", "#8dd3c7"), ("BERT (upstream: text + BERT)", "bert",
            ("SoVITS", "sovits", "#bebada"))
 
 
-def upstream_stage_s(r: BenchResult) -> dict[str, float]:
-    """Upstream's stage times for ``r``'s workload, from its per-unit figures (text and BERT
-    together; t2s with its ~0.3 s prefill per segment)."""
-    return {"text": 0.0, "bert": UPSTREAM["text_bert_ms_per_sentence"] / 1000 * len(r.per_sentence),
-            "t2s": (UPSTREAM["t2s_ms_per_token"] * r.tokens
-                    + UPSTREAM["t2s_prefill_ms_per_segment"] * sum(p["segments"] for p in r.per_sentence)) / 1000,
-            "sovits": UPSTREAM["sovits_s_per_audio_s"] * r.audio_s}
+def upstream_stage_s(r: BenchResult, upstream: dict | None = None) -> dict[str, float]:
+    """Upstream's stage times for ``r``'s workload, from its per-unit figures (default UPSTREAM;
+    text and BERT together; t2s with its prefill per segment)."""
+    up = UPSTREAM if upstream is None else upstream
+    return {"text": 0.0, "bert": up["text_bert_ms_per_sentence"] / 1000 * len(r.per_sentence),
+            "t2s": (up["t2s_ms_per_token"] * r.tokens
+                    + up["t2s_prefill_ms_per_segment"] * sum(p["segments"] for p in r.per_sentence)) / 1000,
+            "sovits": up["sovits_s_per_audio_s"] * r.audio_s}
 
 
-def plot(results: list[BenchResult], path: Path) -> Path | None:
+def plot(results: list[BenchResult], path: Path, upstream: dict | None = None,
+         upstream_label: str = "upstream\n(estimated)") -> Path | None:
     """Stacked bars of the time per stage for the whole sentence set, one bar per mode and one
     for upstream (scaled from its per-unit figures), with the audio length as a line."""
     try:
@@ -368,8 +401,8 @@ def plot(results: list[BenchResult], path: Path) -> Path | None:
         logging.getLogger(__name__).warning("matplotlib is not installed: no chart (pip install -r requirements-dev.txt)")
         return None
     r0 = results[0]
-    bars = ([("upstream\n(estimated)", upstream_stage_s(r0))] if r0.size == "full" else []) + [(f"{r.mode}\nRTF {r.total_rtf:.2f}", r.stage_s)
-                                                                for r in results]
+    bars = ([(upstream_label, upstream_stage_s(r0, upstream))] if r0.size == "full" else [])
+    bars += [(f"{r.mode}\nRTF {r.total_rtf:.2f}", r.stage_s) for r in results]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     labels = [b[0] for b in bars]
     bottom = [0.0] * len(bars)
@@ -388,6 +421,18 @@ def plot(results: list[BenchResult], path: Path) -> Path | None:
     return path
 
 
+def load_upstream(path: Path) -> dict[str, float]:
+    """Upstream's figures from a side-by-side run's JSON: every key of UPSTREAM, as numbers."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"--upstream {path}: cannot read it as JSON ({exc})") from None
+    missing = [k for k in UPSTREAM if not isinstance(data.get(k), (int, float))]
+    if missing:
+        raise SystemExit(f"--upstream {path}: missing or not a number: {', '.join(missing)}")
+    return {k: float(data[k]) for k in UPSTREAM}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tts.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=("full", "tiny"), default="full")
@@ -400,7 +445,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     ap.add_argument("--cache", type=Path, default=None, help="model folder (default: <out>/models-<size>)")
     ap.add_argument("--max-tokens", type=int, default=60, help="semantic tokens per segment (25 = 1 s of audio)")
+    ap.add_argument("--upstream", type=Path, default=None,
+                    help="JSON of a side-by-side run of upstream on the same files (keys as UPSTREAM); "
+                         "default: UPSTREAM, upstream's figures from shared/UPSTREAM_FACTS.md")
     args = ap.parse_args(argv)
+    upstream, up_table, up_chart = UPSTREAM, "upstream (CPU, 2 thr, fp32)", "upstream\n(estimated)"
+    if args.upstream is not None:
+        upstream = load_upstream(args.upstream)
+        up_table, up_chart = f"upstream measured ({args.upstream.name})", "upstream\n(measured)"
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cache = args.cache or args.out / f"models-{args.size}"
     build_s = build_in_child(cache, args.size)
@@ -412,14 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     bandwidth = measure_bandwidth(args.threads) if results[0].device == "cpu" and args.size == "full" else None
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"bench-{args.size}-{results[0].device.split(':')[0]}" + ("" if args.mode in ("both", "all") else f"-{args.mode}")
-    data = {"results": {r.mode: asdict(r) for r in results}, "upstream": UPSTREAM,
-            "ratio_to_upstream": {r.mode: {k: round(getattr(r, k) / v, 3) for k, v in UPSTREAM.items()}
+    data = {"results": {r.mode: asdict(r) for r in results}, "upstream": upstream,
+            "upstream_source": str(args.upstream) if args.upstream else "shared/UPSTREAM_FACTS.md",
+            "ratio_to_upstream": {r.mode: {k: round(getattr(r, k) / v, 3) for k, v in upstream.items()}
                                   for r in results} if args.size == "full" else None,
             "bandwidth": asdict(bandwidth) if bandwidth else None,
             "python": sys.version.split()[0], "machine": platform.machine(), "processor": platform.processor()}
     (args.out / f"{stem}.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    chart = plot(results, args.out / f"{stem}.png")
-    print(format_table(results, bandwidth))
+    chart = plot(results, args.out / f"{stem}.png", upstream, up_chart)
+    print(format_table(results, bandwidth, upstream, up_table))
     print(f"\nwrote {args.out / (stem + '.json')}" + (f" and {chart}" if chart else ""))
     return 0
 

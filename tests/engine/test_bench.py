@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -16,7 +17,8 @@ def _result(mode: str, **kw) -> bench.BenchResult:
               "model_load_s": 3.0, "ref_prompt_first_ms": 550.0, "ref_prompt_cached_ms": 0.5,
               "text_bert_ms_per_sentence": 315.0, "t2s_ms_per_token": 19.0, "t2s_prefill_ms_per_segment": 150.0,
               "sovits_s_per_audio_s": 0.17,
-              "total_rtf": 0.685, "first_audio_s": 0.9, "first_audio_whole_s": 2.0, "peak_rss_mb": 2200.0, "peak_cuda_mb": None,
+              "total_rtf": 0.685, "first_audio_s": 0.9, "first_audio_whole_s": 2.0, "reply_rtf": 0.7, "reply_rtf_batched": 0.4,
+              "peak_rss_mb": 2200.0, "peak_cuda_mb": None,
               "tokens": 480, "audio_s": 19.2, "stage_s": {"text": 0.1, "bert": 1.0, "t2s": 9.1, "sovits": 3.3},
               "per_sentence": [{}] * 4}
     fields.update(kw)
@@ -44,6 +46,7 @@ def test_table_has_upstream_ratios_and_the_bound():
     assert "| t2s prefill per segment | 300 ms | 150 ms | 0.50 | 150 ms | 0.50 |" in lines
     assert "| total real-time factor | 1.370 | 0.685 | 0.50 | 0.685 | 0.50 |" in lines
     assert "| peak memory (RSS, own process) | 4400 MB | 2200 MB | 0.50 | 2200 MB | 0.50 |" in lines
+    assert "| non-stream reply RTF, t2s_batch 4 | 1.370 | 0.400 | 0.29 | 0.400 | 0.29 |" in lines
     assert ("| t2s bound (memory bandwidth) | 25.0 ms | 25.0 ms | measured / bound 0.8x | 6.2 ms "
             "| measured / bound 1.5x |") in lines
     assert lines[-1].startswith("bound: 25.0 ms/token fp32, 6.2 ms/token int8 (t2s reads 77.6 M weights per token);"
@@ -75,3 +78,25 @@ def test_run_bench_tiny_in_process(models, mode):
     assert set(r.stage_s) == {"text", "bert", "t2s", "sovits"}
     assert r.peak_rss_mb > 0 and r.audio_s > 0
     assert set(dataclasses.asdict(r)) >= {"t2s_ms_per_token", "sovits_s_per_audio_s", "total_rtf", "first_audio_s", "first_audio_whole_s"}
+    assert r.reply_rtf > 0 and r.reply_rtf_batched > 0
+
+
+def test_measured_upstream_figures_replace_the_facts(tmp_path):
+    measured = {**bench.UPSTREAM, "t2s_ms_per_token": 40.0, "commit": "48b1a01"}
+    path = tmp_path / "upstream.json"
+    path.write_text(json.dumps(measured), encoding="utf-8")
+    upstream = bench.load_upstream(path)
+    assert upstream["t2s_ms_per_token"] == 40.0 and set(upstream) == set(bench.UPSTREAM)
+    lines = bench.format_table([_result("fp32")], None, upstream, "upstream measured (upstream.json)").splitlines()
+    assert "| figure | upstream measured (upstream.json) | fp32 | fp32 / upstream |" in lines
+    assert "| t2s per token (decoding) | 40.0 ms | 19.0 ms | 0.47 |" in lines
+
+
+def test_unusable_upstream_file_is_named(tmp_path):
+    path = tmp_path / "upstream.json"
+    path.write_text(json.dumps({"t2s_ms_per_token": 40.0}), encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"upstream.json: missing or not a number: model_load_s, ref_prompt_first_ms"):
+        bench.load_upstream(path)
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"upstream.json: cannot read it as JSON"):
+        bench.load_upstream(path)
