@@ -416,9 +416,12 @@ class TTSEngine:
         sr = loaded.voice.sample_rate
         seed = resolve_seed(seed)
         prompt = loaded.prompt
-        with self._lock, torch.inference_mode():
-            pieces = enumerate(text_pieces(text, opts.language))
-            todo = [(i, f) for i, f in ((i, self._features(loaded, p, opts)) for i, p in pieces) if f is not None]
+        todo: list[tuple[int, SegmentFeatures]] = []
+        for i, piece in enumerate(text_pieces(text, opts.language)):
+            with self._lock, torch.inference_mode():  # per segment: other requests get a turn in between
+                features = self._features(loaded, piece, opts)
+            if features is not None:
+                todo.append((i, features))
         parts: list[np.ndarray] = []
         for start in range(0, len(todo), self.t2s_batch):
             group = todo[start:start + self.t2s_batch]
