@@ -141,6 +141,14 @@ def text_pieces(text: str, language: str) -> list[str]:
     return [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
 
 
+def check_request(text: str, voice: Voice | None) -> None:
+    """ValueError without a voice, TypeError when ``text`` is not a str."""
+    if voice is None:
+        raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+
+
 def resolve_seed(seed: int | None) -> int:
     """``seed`` as an int; None or -1 draws a random one."""
     if seed is None or seed == -1:
@@ -318,8 +326,7 @@ class TTSEngine:
         ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
         """
         if self.t2s_batch > 1 and chunk_tokens is None:
-            if voice is None:
-                raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
+            check_request(text, voice)
             opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
                                     repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
                                     fragment_interval=fragment_interval, max_tokens=max_tokens)
@@ -350,10 +357,7 @@ class TTSEngine:
         the generator stops the work after the chunk in progress; setting ``cancel`` (from any
         thread) stops it within one semantic token and ends the stream with no further chunk.
         """
-        if voice is None:
-            raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        check_request(text, voice)
         opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
                                 repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
                                 fragment_interval=fragment_interval, max_tokens=max_tokens,

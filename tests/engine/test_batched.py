@@ -81,3 +81,10 @@ def test_cancelled_synthesis_returns_no_audio(batched, batched_voice, engine, vo
 def test_t2s_batch_must_be_a_positive_integer(models, value):
     with pytest.raises(ValueError, match=rf"^t2s_batch must be an integer >= 1, got {value!r}$"):
         TTSEngine(models.bert, models.hubert, device="cpu", t2s_batch=value)
+
+
+def test_batched_synthesis_checks_its_inputs_like_stream(batched, batched_voice):
+    with pytest.raises(TypeError, match=r"^text must be a str, got bytes$"):
+        batched.synthesize(b"abc", voice=batched_voice)
+    with pytest.raises(ValueError, match=r"^voice is required: get one from TTSEngine.load_voice\(...\)$"):
+        batched.synthesize("你好。")
