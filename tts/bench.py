@@ -416,7 +416,7 @@ def plot(results: list[BenchResult], path: Path, upstream: dict | None = None,
     r0 = results[0]
     bars = ([(upstream_label, upstream_stage_s(r0, upstream))] if r0.size == "full" else [])
     bars += [(f"{r.mode}\nRTF {r.total_rtf:.2f}", r.stage_s) for r in results]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     labels = [b[0] for b in bars]
     bottom = [0.0] * len(bars)
     for stage, key, color in _STAGES:
@@ -427,7 +427,7 @@ def plot(results: list[BenchResult], path: Path, upstream: dict | None = None,
     ax.set_ylabel("seconds (all sentences)")
     ax.set_title(f"time per stage: {r0.size} models, {r0.device}, {r0.threads} threads, "
                  f"{len(r0.per_sentence)} sentences, {r0.tokens} tokens", fontsize=9)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # beside the bars, never over them
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     upstream, up_table, up_chart = UPSTREAM, "upstream (CPU, 2 thr, fp32)", "upstream\n(estimated)"
     if args.upstream is not None:
         upstream = load_upstream(args.upstream)
-        up_table, up_chart = f"upstream measured ({args.upstream.name})", "upstream\n(measured)"
+        up_table, up_chart = f"upstream measured ({args.upstream.name})", "upstream\n(measured rates)"
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     cache = args.cache or args.out / f"models-{args.size}"
     build_s = build_in_child(cache, args.size)
