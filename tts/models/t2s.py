@@ -305,6 +305,11 @@ class T2SNetwork(nn.Module):
         self.h = TransformerStack(cfg)
         self.ar_predict_layer = nn.Linear(cfg.hidden_dim, cfg.vocab_size, bias=False)
 
+    def rebuild_position_tables(self) -> None:
+        """Recompute the sine tables (not in checkpoints), e.g. after building on the meta device."""
+        for enc in (self.ar_text_position, self.ar_audio_position):
+            enc.pe = sine_table(POSITION_TABLE, enc.dim).to(device=enc.alpha.device)
+
     def embed_text(self, phone_ids: torch.Tensor, bert: torch.Tensor) -> torch.Tensor:
         """phone_ids (B, Tx), bert (B, 1024, Tx) -> (B, Tx, E) at text positions 0..Tx-1."""
         x = self.ar_text_embedding(phone_ids) + self.bert_proj(bert.transpose(1, 2))  # (B, Tx, E)
@@ -543,7 +548,10 @@ def load_t2s(
     device = torch.device(device)
     if dtype is None:
         dtype = torch.float16 if device.type == "cuda" else torch.float32
-    model = T2SModel(config)
+    with torch.device("meta"):  # every parameter comes from the file: skip random init (~0.4 s)
+        model = T2SModel(config)
+    model = model.to_empty(device="cpu")
+    model.model.rebuild_position_tables()  # the one computed (unsaved) state
     load_state_dict_strict(model, weights, path)
     model = model.to(device=device, dtype=dtype).eval()
     model.requires_grad_(False)
