@@ -236,3 +236,18 @@ def test_preload_voices_loads_every_speaker_at_start(demo_config, engine):
         speakers = client.get("/speakers").json()["speakers"]
     assert [s["loaded"] for s in speakers] == [True] * 7
     assert {s["sample_rate"] for s in speakers} == {32000}
+
+
+def test_t2s_batch_from_the_config_reaches_the_engine_and_a_non_stream_reply(demo_config):
+    from server.app import load_models
+
+    config = demo_config.model_copy(update={"tts": demo_config.tts.model_copy(update={"t2s_batch": 3})})
+    models = load_models(config)
+    assert models.engine.t2s_batch == 3
+    chat = ScriptedChat(["今天天气很好。", "我们一起去散步吧！", "你想去哪里？"])
+    app = create_app(config, mode="non-stream", models=Models(chat=chat, engine=models.engine))
+    with TestClient(app) as client:
+        r = client.post("/chat2audio", json={"input": "你好", "speaker": "Klee", "seed": 3})
+    assert r.status_code == 200
+    pcm, sr = sf.read(io.BytesIO(r.content), dtype="int16")
+    assert sr == 32000 and pcm.size > 0
