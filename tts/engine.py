@@ -325,16 +325,14 @@ class TTSEngine:
         its own generator seeded from ``seed`` and its index, so the audio for a seed differs from
         ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
         """
+        check_request(text, voice)
+        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
+                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
+                                fragment_interval=fragment_interval, max_tokens=max_tokens,
+                                chunk_tokens=chunk_tokens)
         if self.t2s_batch > 1 and chunk_tokens is None:
-            check_request(text, voice)
-            opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
-                                    repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                    fragment_interval=fragment_interval, max_tokens=max_tokens)
             return self._synthesize_batched(text, voice, opts, seed, cancel)
-        chunks = list(self.stream(text, language, voice, top_k=top_k, top_p=top_p, temperature=temperature,
-                                  speed=speed, seed=seed, noise_scale=noise_scale,
-                                  repetition_penalty=repetition_penalty, fragment_interval=fragment_interval,
-                                  max_tokens=max_tokens, cancel=cancel, chunk_tokens=chunk_tokens))
+        chunks = list(self._stream(text, voice, opts, seed, cancel))
         if not chunks:  # cancelled before the first segment was done
             return voice.sample_rate, np.zeros(0, dtype=np.int16)
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
@@ -441,16 +439,24 @@ class TTSEngine:
                 if cancel is not None and cancel.is_set():
                     logger.info("synthesis cancelled")
                     break
-                for (_, f), toks, generator in zip(group, tokens, generators):
+                for (i, f), toks, generator in zip(group, tokens, generators):
                     if len(toks) == 0:
-                        logger.warning("t2s produced no tokens for a segment; skipped")
+                        logger.warning("t2s produced no tokens for segment %d; skipped", i)
                         continue
-                    wav = loaded.sovits.decode(toks, f.target_ids, ge=prompt.ge, noise_scale=opts.noise_scale,
-                                               speed=opts.speed, generator=generator)
-                    parts.append(finish_segment(wav.float().cpu().numpy(), sr, opts.fragment_interval))
+                    wav = self._render_whole(loaded, toks, f.target_ids, opts, generator)
+                    parts.append(finish_segment(wav, sr, opts.fragment_interval))
         if not todo:  # nothing to pronounce: the silence stream() gives
             parts.append(np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16))
         return sr, np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+
+    @staticmethod
+    def _render_whole(loaded: LoadedVoice, tokens: torch.Tensor, target_ids: torch.Tensor, opts: SynthesisOptions,
+                      generator: torch.Generator) -> np.ndarray:
+        """Upstream's whole-segment SoVITS render of ``tokens`` (noise from ``generator``) -> float
+        samples at the voice's rate. Call with the lock held."""
+        wav = loaded.sovits.decode(tokens, target_ids, ge=loaded.prompt.ge, noise_scale=opts.noise_scale,
+                                   speed=opts.speed, generator=generator)
+        return wav.float().cpu().numpy()  # (samples,)
 
     def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
                  cancel: threading.Event | None, noise_seed: int) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
@@ -507,9 +513,7 @@ class TTSEngine:
                 logger.warning("t2s produced no tokens for segment %r; skipped", segment)
                 return
             if vocoder is None or vocoder.sent == 0:  # upstream's whole-segment render
-                wav = loaded.sovits.decode(torch.tensor(decoded, dtype=torch.long), target_ids, ge=prompt.ge,
-                                           noise_scale=opts.noise_scale, speed=opts.speed, generator=generator)
-                wav = wav.float().cpu().numpy()  # (samples,)
+                wav = self._render_whole(loaded, torch.tensor(decoded, dtype=torch.long), target_ids, opts, generator)
                 audio_s = len(wav) / loaded.voice.sample_rate
             else:
                 wav = vocoder.render(decoded, final=True)
