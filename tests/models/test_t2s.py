@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pickle
 from collections import OrderedDict
-from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +15,8 @@ from tts.models import T2SModel, load_t2s
 from tts.models.errors import CheckpointError
 from tts.models.t2s import EOS_MASKED_STEPS, T2SConfig, prompt_mask
 
+from .ckpt_edit import edit_ckpt
+
 # Upstream GPT-SoVITS's own inference code (Text2SemanticDecoder.infer_panel_batch_infer, the path
 # TTS.py takes by default, seeded with torch.manual_seed(42)) on the tiny checkpoint that
 # build_t2s_checkpoint(size="tiny", seed=0) writes, for the inputs of `golden_inputs` below.
@@ -25,43 +26,12 @@ GOLDEN_SAMPLED = [202, 144, 345, 770, 989, 357, 831, 207, 758, 755, 865, 287, 29
                   753, 937, 661, 551, 133, 134, 209, 652, 357, 189, 574, 157, 770, 343, 874, 552, 456, 104, 13, 324]
 
 
-@pytest.fixture(scope="session")
-def tiny_path(tmp_path_factory) -> Path:
-    return build_t2s_checkpoint(tmp_path_factory.mktemp("t2s") / "gpt-tiny.ckpt", size="tiny", seed=0)
-
-
-@pytest.fixture(scope="session")
-def tiny(tiny_path) -> T2SModel:
-    return load_t2s(tiny_path)
-
-
-@pytest.fixture(scope="session")
-def eos_heavy_path(tiny_path, tmp_path_factory) -> Path:
-    """The tiny model with EOS made the most likely token everywhere."""
-
-    def edit(d):
-        w = d["weight"]
-        w["model.h.layers.1.norm2.weight"][0] = 0.0  # hidden feature 0 is the constant 10 ...
-        w["model.h.layers.1.norm2.bias"][0] = 10.0
-        w["model.ar_predict_layer.weight"][:, 0] = 0.0  # ... which only EOS reads
-        w["model.ar_predict_layer.weight"][1024, 0] = 10.0
-
-    return edit_ckpt(tiny_path, tmp_path_factory.mktemp("t2s-eos") / "eos.ckpt", edit)
-
-
 def golden_inputs(n_phones: int = 24, n_prompt: int = 40):
     g = torch.Generator().manual_seed(7)
     phones = torch.randint(0, 732, (n_phones,), generator=g)
     bert = torch.randn(1024, n_phones, generator=g)
     prompt = torch.randint(0, 1024, (n_prompt,), generator=g)
     return phones, bert, prompt
-
-
-def edit_ckpt(src: Path, dst: Path, fn) -> Path:
-    d = torch.load(src, weights_only=True)
-    fn(d)
-    torch.save(d, dst)
-    return dst
 
 
 # ---------------------------------------------------------------- file format and loading

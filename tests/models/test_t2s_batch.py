@@ -7,15 +7,9 @@ import threading
 import pytest
 import torch
 
-from tts.builders import build_t2s_checkpoint
 from tts.models import load_t2s
 from tts.models.t2s import EOS_MASKED_STEPS
 from tts.models.t2s_batch import generate_batch
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return load_t2s(build_t2s_checkpoint(tmp_path_factory.mktemp("t2s-batch") / "gpt.ckpt", size="tiny", seed=0))
 
 
 def rows(lengths, seed=3):
@@ -46,27 +40,14 @@ def test_one_row_is_generate_itself(tiny):
     assert torch.equal(tokens, tiny.generate(phones[0], berts[0], prompt, max_tokens=20, generator=generators(1)[0]))
 
 
-def test_rows_stop_at_their_own_eos(tiny_eos):
+def test_rows_stop_at_their_own_eos(eos_heavy_path):
+    tiny_eos = load_t2s(eos_heavy_path)
     phones, berts, prompt = rows((9, 21))
     together = generate_batch(tiny_eos, phones, berts, prompt, generators(2), max_tokens=40)
     alone = [tiny_eos.generate(p, b, prompt, max_tokens=40, generator=g)
              for p, b, g in zip(phones, berts, generators(2))]
     assert [len(t) for t in together] == [EOS_MASKED_STEPS, EOS_MASKED_STEPS]
     assert [t.tolist() for t in together] == [t.tolist() for t in alone]
-
-
-@pytest.fixture(scope="module")
-def tiny_eos(tmp_path_factory):
-    """The tiny model with EOS made the most likely token everywhere (as in test_t2s)."""
-    path = build_t2s_checkpoint(tmp_path_factory.mktemp("t2s-eos") / "gpt.ckpt", size="tiny", seed=0)
-    model = load_t2s(path)
-    with torch.no_grad():
-        layer = model.model.h.layers[1]
-        layer.norm2.weight[0], layer.norm2.bias[0] = 0.0, 10.0  # hidden feature 0 is the constant 10 ...
-        model.model.ar_predict_layer.weight[:, 0] = 0.0  # ... which only EOS reads
-        model.model.ar_predict_layer.weight[1024, 0] = 10.0
-    model.model.h.invalidate()
-    return model
 
 
 def test_cancel_stops_every_row_after_one_step(tiny):
