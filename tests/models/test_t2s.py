@@ -273,3 +273,58 @@ def test_onednn_mode_keeps_fp32_weights_and_the_tokens(tiny_path, tiny):
         a = fast.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(seed))
         e = tiny.generate(phones, bert, prompt, max_tokens=30, generator=torch.Generator().manual_seed(seed))
         assert a.tolist() == e.tolist()
+
+
+# ---------------------------------------------------------------- the scripted layer step
+
+
+def _first_logits(model: T2SModel) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prefill logits and the logits of one decoded token, for golden_inputs."""
+    ph, b, pr = model.check_inputs(*golden_inputs())
+    with torch.inference_mode():
+        cache = model.new_cache(ph.shape[1] + pr.shape[1] + 1)
+        first = model.prefill(ph, b, pr, cache)
+        second = model.decode_one_token(torch.tensor([[7]]), ph.shape[1] + pr.shape[1], pr.shape[1], cache)
+    return first, second
+
+
+@pytest.mark.parametrize("mode", [False, "int8", "onednn"])
+def test_layers_run_scripted_with_the_eager_results(tiny_path, mode, monkeypatch, caplog):
+    scripted = load_t2s(tiny_path, fast=mode)
+    assert isinstance(scripted.model.h.runner(), torch.jit.ScriptModule)
+
+    def unavailable(module):
+        raise RuntimeError("TorchScript is not available")
+
+    monkeypatch.setattr(torch.jit, "script", unavailable)
+    with caplog.at_level("WARNING", logger="tts.models.t2s"):
+        eager = load_t2s(tiny_path, fast=mode)  # the step is built (here: not scripted) while loading
+    assert not isinstance(eager.model.h.runner(), torch.jit.ScriptModule)
+    assert "t2s layers run eagerly (slower per token): TorchScript failed: TorchScript is not available" in caplog.text
+    for a, e in zip(_first_logits(scripted), _first_logits(eager)):
+        assert torch.equal(a, e)  # same kernels, same order: bit for bit
+    phones, bert, prompt = golden_inputs()
+    kw = {"top_k": 15, "max_tokens": 30}
+    assert (scripted.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(5), **kw).tolist()
+            == eager.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(5), **kw).tolist())
+
+
+def test_scripted_step_follows_the_weights_after_to_and_deepcopy(tiny_path):
+    import copy
+
+    model = load_t2s(tiny_path)
+    before = _first_logits(model)[0]
+    twin = copy.deepcopy(model)  # built from the original after its step was scripted
+    twin.model.h.layers[0].linear2.bias.data += 1.0
+    assert torch.equal(_first_logits(model)[0], before)  # the copy never writes into the original
+    assert not torch.equal(_first_logits(twin)[0], before)
+    wide = model.to(torch.float64)
+    first = _first_logits(wide)[0]
+    assert first.dtype == torch.float64  # the step runs on the new tensors
+    torch.testing.assert_close(first, before.double(), rtol=1e-4, atol=1e-4)
+
+
+def test_kv_cache_overflow_is_an_error(tiny):
+    ph, b, pr = tiny.check_inputs(*golden_inputs())
+    with torch.inference_mode(), pytest.raises(ValueError, match=r"KV cache overflow: position 64 > capacity 63"):
+        tiny.prefill(ph, b, pr, tiny.new_cache(63))

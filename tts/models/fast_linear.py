@@ -33,7 +33,8 @@ class OneDNNLinear(nn.Module):
         self.bias = None if linear.bias is None else linear.bias.detach()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [], "")
+        no_scalars = torch.jit.annotate(list[int | float | complex | None], [])  # TorchScript: Scalar?[]
+        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", no_scalars, "")
 
 
 def _swap_linears(root: nn.Module, batch_size: int | None) -> None:
