@@ -8,7 +8,6 @@ from collections import OrderedDict
 
 import pytest
 import torch
-from torch.nn import functional as F
 
 from tts.builders import build_t2s_checkpoint
 from tts.builders.t2s import t2s_checkpoint_config
@@ -329,21 +328,3 @@ def test_kv_cache_overflow_is_an_error(tiny):
     ph, b, pr = tiny.check_inputs(*golden_inputs())
     with torch.inference_mode(), pytest.raises(ValueError, match=r"KV cache overflow: position 64 > capacity 63"):
         tiny.prefill(ph, b, pr, tiny.new_cache(63))
-
-
-def test_projection_split_gives_f_linear_bits(monkeypatch):
-    from tts.models import t2s as t2s_module
-    from tts.models.t2s import Projection, script_or_eager
-
-    monkeypatch.setattr(t2s_module, "SPLIT_ALIGN", 16)
-    g = torch.Generator().manual_seed(0)
-    for rows, cols, bias in ((1536, 512, True), (512, 2048, True), (1025, 512, False), (40, 24, True)):
-        weight = torch.randn(rows, cols, generator=g)
-        b = torch.randn(rows, generator=g) if bias else None
-        proj = script_or_eager(Projection(weight, b))
-        assert isinstance(proj, torch.jit.ScriptModule)  # the split only runs scripted
-        assert proj.split == (rows >= 32)
-        for shape in ((1, 1, cols), (1, cols), (1, 5, cols), (3, 1, cols)):  # one row: split; more: whole
-            x = torch.randn(*shape, generator=g)
-            assert torch.equal(proj(x), F.linear(x, weight, b))
-        assert proj.top_weight.data_ptr() == weight.data_ptr()  # views of the layer's weight, no copy

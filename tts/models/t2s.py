@@ -41,7 +41,6 @@ MAX_STEPS = 1500  # upstream's hard loop bound: at most MAX_STEPS - 1 tokens are
 EOS_MASKED_STEPS = 11  # EOS cannot be drawn in the first 11 steps (0.44 s of audio)
 LAYER_NORM_EPS = 1e-5  # upstream's TransformerEncoderLayer default
 POSITION_TABLE = 4000  # sine table rows built up front (upstream's size); grown on demand
-SPLIT_ALIGN = 64  # Projection cuts a weight at a multiple of this many rows (any kernel row block divides it)
 
 
 @dataclass(frozen=True)
@@ -180,42 +179,19 @@ class SelfAttention(nn.Module):
     def projection(self) -> nn.Module:
         """The q/k/v projection as a module: ``in_proj`` (fast mode) or the packed weights."""
         if self.in_proj is not None:
-            return as_step_module(self.in_proj)
-        return Projection(self.in_proj_weight, self.in_proj_bias)
+            return self.in_proj
+        return PackedProjection(self.in_proj_weight, self.in_proj_bias)
 
 
-class Projection(nn.Module):
-    """``F.linear(x, weight, bias)`` over a layer's own tensors (views, never copies).
+class PackedProjection(nn.Module):
+    """``F.linear`` over upstream's ``in_proj_weight`` / ``in_proj_bias`` (the same tensors, not copies)."""
 
-    In the scripted step on CPU, a one-row product (a decoding step) is cut in two by output
-    rows and the second half forked to TorchScript's inter-op thread: MKL runs a matrix-vector
-    product on one thread, so one core's bandwidth idles otherwise. Each output is the same dot
-    product in either half, so the bits do not change (the cut is a multiple of SPLIT_ALIGN
-    rows: no kernel row block straddles it; tests compare with F.linear). Measured on the full
-    model, 2 threads: 34 -> 31 ms per fp32 token (29 with OMP_WAIT_POLICY=passive). Products of
-    several rows (prefill, batched steps) and eager runs use one call: MKL threads those itself.
-    """
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None):
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
         super().__init__()
-        cut = weight.shape[0] // 2 // SPLIT_ALIGN * SPLIT_ALIGN if weight.device.type == "cpu" else 0
-        self.split = cut > 0
         self.weight, self.bias = weight, bias
-        self.top_weight, self.bottom_weight = weight[:cut], weight[cut:]
-        self.top_bias = None if bias is None else bias[:cut]
-        self.bottom_bias = None if bias is None else bias[cut:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not torch.jit.is_scripting() or not self.split or x.numel() != x.shape[-1]:
-            return F.linear(x, self.weight, self.bias)  # eager runs (no TorchScript) never fork
-        bottom = torch.jit.fork(F.linear, x, self.bottom_weight, self.bottom_bias)
-        top = F.linear(x, self.top_weight, self.top_bias)
-        return torch.cat([top, torch.jit.wait(bottom)], dim=-1)
-
-
-def as_step_module(module: nn.Module) -> nn.Module:
-    """A layer's float ``nn.Linear`` as a ``Projection``; fast-mode layers as they are."""
-    return Projection(module.weight, module.bias) if type(module) is nn.Linear else module
+        return F.linear(x, self.weight, self.bias)
 
 
 class TransformerLayer(nn.Module):
@@ -237,8 +213,8 @@ class LayerStep(nn.Module):
     def __init__(self, layer: TransformerLayer):
         super().__init__()
         self.qkv = layer.self_attn.projection()
-        self.out = as_step_module(layer.self_attn.out_proj)
-        self.fc1, self.fc2 = as_step_module(layer.linear1), as_step_module(layer.linear2)
+        self.out = layer.self_attn.out_proj
+        self.fc1, self.fc2 = layer.linear1, layer.linear2
         self.norm1, self.norm2 = layer.norm1, layer.norm2
         self.n_head = layer.self_attn.n_head
 
