@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -107,7 +108,7 @@ class BenchResult:
     tokens: int
     audio_s: float
     stage_s: dict  # stage -> total seconds over the measured sentences
-    per_sentence: list  # per sentence: text_s, bert_s, t2s_s, tokens, sovits_s, audio_s
+    per_sentence: list  # per sentence: text_s, bert_s, t2s_s, tokens, sovits_s, audio_s, audio_sha256 (int16 samples)
 
 
 def _build(cache: str, size: str, seed: int) -> None:
@@ -203,8 +204,9 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
         chunks = list(engine.stream(sentence, voice=voice, seed=i, max_tokens=max_tokens))
         wall += time.perf_counter() - t0
         stats = [c.stats for c in chunks if c.stats is not None]
+        pcm = b"".join(c.pcm.astype("<i2").tobytes() for c in chunks)
         per_sentence.append({
-            "text": sentence, "segments": len(stats),
+            "text": sentence, "segments": len(stats), "audio_sha256": hashlib.sha256(pcm).hexdigest(),
             **{k: sum(getattr(s, k) for s in stats) for k in ("text_s", "bert_s", "t2s_s", "prefill_s", "tokens",
                                                                "sovits_s", "audio_s")}})
     first_audio_s = first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS, FIRST_AUDIO_REPEATS)
@@ -369,6 +371,12 @@ def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None,
             value = getattr(r, field)
             cells += [fmt.format(value)] + ([f"{value / up:.2f}" if up else ""] if compare else [])
         lines.append("| " + " | ".join(cells) + " |")
+    reference = next((r for r in results if r.mode == "fp32"), None)
+    if reference is not None and len(results) > 1:
+        cells = ["audio equal to fp32's (sentences, same seeds)"] + ([""] if compare else [])
+        for r in results:
+            cells += [same_audio(r, reference)] + ([""] if compare else [])
+        lines.append("| " + " | ".join(cells) + " |")
     if any(r.peak_cuda_mb is not None for r in results):
         cells = ["peak CUDA memory"] + ([""] if compare else [])
         for r in results:
@@ -386,6 +394,13 @@ def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None,
                   f"(t2s reads {T2S_PARAMS / 1e6:.1f} M weights per token)"
                   + "".join(f"; measured {r.mode}: {r.t2s_ms_per_token:.1f} ms/token" for r in results)]
     return "\n".join(lines)
+
+
+def same_audio(r: BenchResult, reference: BenchResult) -> str:
+    """How many of ``r``'s sentences came out as the very samples ``reference`` made, as "k / n"."""
+    pairs = list(zip(r.per_sentence, reference.per_sentence))
+    same = sum(1 for a, b in pairs if a.get("audio_sha256") is not None and a.get("audio_sha256") == b.get("audio_sha256"))
+    return f"{same} / {len(pairs)}"
 
 
 _STAGES = (("text", "text", "#8dd3c7"), ("BERT (upstream: text + BERT)", "bert", "#80b1d3"), ("t2s", "t2s", "#fb8072"),

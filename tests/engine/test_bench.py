@@ -53,6 +53,15 @@ def test_table_has_upstream_ratios_and_the_bound():
                                 " measured fp32: 19.0 ms/token; measured fast: 9.5 ms/token")
 
 
+def test_table_counts_sentences_with_fp32_audio():
+    ref = [{"audio_sha256": h} for h in "abcd"]
+    table = bench.format_table([_result("fp32", per_sentence=ref),
+                                _result("onednn", per_sentence=ref),
+                                _result("fast", per_sentence=[{"audio_sha256": h} for h in "abxy"])])
+    assert "| audio equal to fp32's (sentences, same seeds) |  | 4 / 4 |  | 4 / 4 |  | 2 / 4 |  |" in table.splitlines()
+    assert "audio equal" not in bench.format_table([_result("fast", per_sentence=ref)])  # no fp32 run: no row
+
+
 def test_tiny_table_has_no_upstream_columns():
     table = bench.format_table([_result("fp32", size="tiny")])
     assert "| figure | fp32 |" in table.splitlines()
@@ -79,6 +88,7 @@ def test_run_bench_tiny_in_process(models, mode):
     assert r.peak_rss_mb > 0 and r.audio_s > 0
     assert set(dataclasses.asdict(r)) >= {"t2s_ms_per_token", "sovits_s_per_audio_s", "total_rtf", "first_audio_s", "first_audio_whole_s"}
     assert r.reply_rtf > 0 and r.reply_rtf_batched > 0
+    assert all(len(p["audio_sha256"]) == 64 for p in r.per_sentence)  # sha256 of the int16 samples
 
 
 def test_measured_upstream_figures_replace_the_facts(tmp_path):
