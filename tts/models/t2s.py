@@ -261,7 +261,8 @@ def script_or_eager(module: nn.Module) -> nn.Module:
 
 
 class TransformerStack(nn.Module):
-    """The layers (key prefix ``h.layers.N``), run by a scripted ``StackStep`` built on first use."""
+    """The layers (key prefix ``h.layers.N``), run by a scripted ``StackStep`` (built by
+    ``load_t2s``, or on first use after ``invalidate``)."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
@@ -286,6 +287,7 @@ class TransformerStack(nn.Module):
         return copied
 
     def runner(self) -> nn.Module:
+        """The compiled step over the current layers (built now if there is none)."""
         if self._runner is None:
             object.__setattr__(self, "_runner", script_or_eager(StackStep(self.layers)))
         return self._runner
