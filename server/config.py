@@ -48,8 +48,8 @@ class TTSSettings(_Strict):
     g2pw_path: Path | None = None  # upstream G2PWModel folder; None: polyphones from pypinyin (less faithful)
     device: str = "auto"  # "auto" (cuda if present, else cpu), "cpu", "cuda", "cuda:N"
     dtype: str = "auto"  # "auto" (fp16 on cuda, fp32 on cpu), "fp32", "fp16", "bf16"
-    # CPU only, faster GPT (t2s), not bit-exact: "int8" (~2.5x) or "fp16" weights, or "onednn" (fp32 weights
-    # repacked for oneDNN, ~1.2x, logits differ in the last bits)
+    # CPU only, faster GPT (t2s), not bit-exact: "int8" (~4x per token) or "fp16" weights, or "onednn" (fp32
+    # weights repacked for oneDNN, ~1.6x, logits differ in the last bits)
     t2s_fast: Literal[False, "int8", "fp16", "onednn"] = False
     # CPU only, faster BERT text features, not bit-exact: "int8" (~5x, ~6% feature error on random weights),
     # "fp16" (~1.3x, ~0.1%) or "onednn" (~1.5x, ~1e-6)

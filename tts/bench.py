@@ -371,17 +371,19 @@ def format_table(results: list[BenchResult], bandwidth: Bandwidth | None = None,
             value = getattr(r, field)
             cells += [fmt.format(value)] + ([f"{value / up:.2f}" if up else ""] if compare else [])
         lines.append("| " + " | ".join(cells) + " |")
+
+    def plain_row(label: str, values: list[str]) -> str:
+        """A row with one value per mode and no upstream figure or ratio."""
+        gap = [""] if compare else []
+        return "| " + " | ".join([label] + gap + [c for v in values for c in [v] + gap]) + " |"
+
     reference = next((r for r in results if r.mode == "fp32"), None)
     if reference is not None and len(results) > 1:
-        cells = ["audio equal to fp32's (sentences, same seeds)"] + ([""] if compare else [])
-        for r in results:
-            cells += [same_audio(r, reference)] + ([""] if compare else [])
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(plain_row("audio equal to fp32's (sentences, same seeds)",
+                               [same_audio(r, reference) for r in results]))
     if any(r.peak_cuda_mb is not None for r in results):
-        cells = ["peak CUDA memory"] + ([""] if compare else [])
-        for r in results:
-            cells += [f"{r.peak_cuda_mb:.0f} MB" if r.peak_cuda_mb is not None else ""] + ([""] if compare else [])
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append(plain_row("peak CUDA memory",
+                               [f"{r.peak_cuda_mb:.0f} MB" if r.peak_cuda_mb is not None else "" for r in results]))
     if compare and bandwidth is not None and not any(r.device.startswith("cuda") for r in results):
         cells = ["t2s bound (memory bandwidth)", f"{bandwidth.bound_fp32_ms:.1f} ms"]
         for r in results:
