@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -87,7 +88,9 @@ class VoiceCache:
     """At most ``max_voices`` loaded voices; the least recently used one leaves first.
 
     Thread-safe. ``loader`` builds a LoadedVoice for a Voice (it is called without the cache's
-    lock held, so one slow load does not block lookups of other voices).
+    lock held, so one slow load does not block lookups of other voices). Loads are single-flight:
+    while a voice is being loaded, other callers asking for it wait for that load (and get its
+    result or its error) instead of loading it a second time.
     """
 
     def __init__(self, max_voices: int, loader: Callable[[Voice], LoadedVoice]):
@@ -96,6 +99,7 @@ class VoiceCache:
         self.max_voices = max_voices
         self._loader = loader
         self._entries: OrderedDict[tuple, LoadedVoice] = OrderedDict()
+        self._loading: dict[tuple, Future] = {}  # key -> the load in progress
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -118,9 +122,26 @@ class VoiceCache:
             if entry is not None:
                 self._entries.move_to_end(voice.key)
                 return entry
-        entry = self._loader(voice)
-        self.put(entry)
-        return entry
+            pending = self._loading.get(voice.key)
+            if pending is None:
+                pending = self._loading[voice.key] = Future()
+                loading_here = True
+            else:
+                loading_here = False
+        if not loading_here:
+            return pending.result()  # the other caller's load: its voice, or its error raised here
+        try:
+            entry = self._loader(voice)
+            self.put(entry)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        else:
+            pending.set_result(entry)
+            return entry
+        finally:
+            with self._lock:
+                del self._loading[voice.key]
 
     def put(self, entry: LoadedVoice) -> None:
         """Insert (or refresh) a loaded voice and evict the least recently used beyond the limit."""

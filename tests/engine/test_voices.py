@@ -82,3 +82,90 @@ def test_reference_audio_is_deterministic(tmp_path):
     a = build_reference_audio(tmp_path / "a.wav").read_bytes()
     b = build_reference_audio(tmp_path / "b.wav").read_bytes()
     assert a == b
+
+
+def _fake_voice(name: str):
+    from pathlib import Path
+
+    from tts.voices import Voice
+
+    return Voice(Path(f"{name}.ckpt"), Path(f"{name}.pth"), Path(f"{name}.wav"), "文本。", "zh", 32000, "v2")
+
+
+def _parked_in_cache_get(thread) -> bool:
+    """``thread`` is inside VoiceCache.get and blocked on a lock or event (in the loader or waiting for it)."""
+    import sys
+
+    frame, names = sys._current_frames().get(thread.ident), []
+    while frame is not None:
+        names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return "get" in names and "wait" in names
+
+
+def test_concurrent_requests_for_a_voice_share_one_load():
+    import threading
+
+    from tts.voices import LoadedVoice, VoiceCache
+
+    release = threading.Event()
+    loads: list[str] = []
+
+    def loader(voice):
+        loads.append(voice.ref_audio.stem)
+        release.wait(timeout=60)  # the load is slow: everybody else asks while it runs
+        return LoadedVoice(voice=voice, t2s=None, sovits=None, prompt=None)
+
+    cache = VoiceCache(1, loader)
+    results: list = []
+    callers = [threading.Thread(target=lambda: results.append(cache.get(_fake_voice("a")))) for _ in range(6)]
+    for t in callers:
+        t.start()
+    while not all(_parked_in_cache_get(t) for t in callers):  # all six asked while the first load runs
+        threading.Event().wait(0.001)
+    release.set()
+    for t in callers:
+        t.join(timeout=60)
+    assert loads == ["a"]  # six callers, one load
+    assert len(results) == 6 and all(r is results[0] for r in results)
+    # evicted by another voice, then asked for again: loaded again, once
+    cache.get(_fake_voice("b"))
+    cache.get(_fake_voice("a"))
+    assert loads == ["a", "b", "a"]
+
+
+def test_a_failed_load_is_raised_to_every_waiting_caller_and_retried_later():
+    import threading
+
+    from tts.voices import LoadedVoice, VoiceCache
+
+    release = threading.Event()
+    calls: list[int] = []
+
+    def loader(voice):
+        calls.append(1)
+        if len(calls) == 1:
+            release.wait(timeout=60)
+            raise ValueError("corrupt file")
+        return LoadedVoice(voice=voice, t2s=None, sovits=None, prompt=None)
+
+    cache = VoiceCache(2, loader)
+    errors: list[str] = []
+
+    def ask():
+        try:
+            cache.get(_fake_voice("a"))
+        except ValueError as exc:
+            errors.append(str(exc))
+
+    callers = [threading.Thread(target=ask) for _ in range(3)]
+    for t in callers:
+        t.start()
+    while not all(_parked_in_cache_get(t) for t in callers):
+        threading.Event().wait(0.001)
+    release.set()
+    for t in callers:
+        t.join(timeout=60)
+    assert errors == ["corrupt file"] * 3 and len(calls) == 1
+    assert cache.get(_fake_voice("a")).voice == _fake_voice("a")  # nothing cached from the failure: tried again
+    assert len(calls) == 2

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from tts.models.errors import CheckpointError
+from tts.models.errors import CheckpointError, torch_load_problem
 from tts.models.fast_linear import convert_linears
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
                 raise
             return torch.load(path, map_location="cpu", weights_only=True)  # pre-1.6 (non-zip) file
     except Exception as exc:  # torch raises several types for a corrupt or foreign file
-        raise CheckpointError(path, f"cannot read the BERT weights: {exc}") from exc
+        raise CheckpointError(path, f"cannot read the BERT weights: {torch_load_problem(exc)}") from exc
 
 
 def _check_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path) -> None:

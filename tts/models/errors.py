@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import torch
@@ -15,6 +16,22 @@ class CheckpointError(ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def torch_load_problem(exc: BaseException) -> str:
+    """What a failed ``torch.load(weights_only=True)`` means, in one line, without torch's advice to
+    retry unsafely (a model file never needs pickled code)."""
+    text = str(exc)
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if refused:
+        return f"refusing to load global {refused.group(1)!r} (not allowed in a model file)"
+    detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)", text)
+    if detail:
+        return f"corrupt or not a torch file ({detail.group(1).rstrip('.')})"
+    if "failed finding central directory" in text or "PytorchStreamReader" in text:
+        return "truncated or corrupt torch zip archive"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"corrupt or not a torch file ({type(exc).__name__}{': ' + first if first else ''})"
 
 
 def load_state_dict_strict(module: nn.Module, state_dict: dict[str, torch.Tensor], path: str | Path) -> None:

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tts.models.errors import CheckpointError, load_state_dict_strict
+from tts.models.errors import CheckpointError, load_state_dict_strict, torch_load_problem
 from tts.models.fast_linear import FAST_MODES, convert_linears
 from tts.models.kv_cache import KVCache
 from tts.models.sampling import SamplingSettings, sample_next
@@ -511,7 +511,7 @@ def read_t2s_file(path: str | Path) -> tuple[T2SConfig, dict[str, torch.Tensor],
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or hostile files
-        raise CheckpointError(path, f"not a readable GPT (t2s) checkpoint: {type(exc).__name__}: {exc}") from exc
+        raise CheckpointError(path, f"not a readable GPT (t2s) checkpoint: {torch_load_problem(exc)}") from exc
     if not isinstance(obj, dict) or "weight" not in obj or "config" not in obj:
         keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
         raise CheckpointError(path, f"expected a dict with 'weight' and 'config' (a GPT .ckpt), got {keys}")
