@@ -25,7 +25,7 @@ class LLMConfig(BaseModel):
     device: str = "auto"  # "auto" (cuda if present, else cpu), "cpu", "cuda", "cuda:1", ...
     dtype: str = "auto"  # "auto" (bf16 on cuda when supported, else fp16; fp32 on cpu) or a name in _DTYPES
     # openai backend: any OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, transformers serve)
-    base_url: str | None = None  # e.g. "http://127.0.0.1:8000/v1"
+    base_url: str | None = None  # e.g. "http://127.0.0.1:8001/v1" (an LLM server; 8000 is this service's own default port)
     api_key: str = "EMPTY"  # most self-hosted servers accept anything
     model: str | None = None  # model name the server knows (vLLM: the served folder or --served-model-name)
     timeout_s: float = Field(60.0, gt=0)  # per request; connect timeout is min(timeout_s, 10)
@@ -65,7 +65,7 @@ class LLMConfig(BaseModel):
             raise ValueError("model_path: required when backend is 'transformers' (a Qwen2.5 model folder)")
         if self.backend == "openai":
             if self.base_url is None:
-                raise ValueError("base_url: required when backend is 'openai' (e.g. http://127.0.0.1:8000/v1)")
+                raise ValueError("base_url: required when backend is 'openai' (e.g. http://127.0.0.1:8001/v1)")
             if self.model is None:
                 raise ValueError("model: required when backend is 'openai' (the model name the server serves)")
         return self

@@ -94,6 +94,12 @@ class PieceStreamer:
                 self.emit(piece)
 
 
+def generation_failed(path: Path, exc: BaseException) -> LLMError:
+    """The error a caller sees when ``generate`` fails; the model folder goes to the log only."""
+    logger.error("generation failed with the model in %s", path, exc_info=exc)
+    return LLMError(f"generation failed: {type(exc).__name__}: {exc}")
+
+
 class TransformersChat:
     """A Qwen2.5-style chat model in this process (AutoTokenizer + AutoModelForCausalLM).
 
@@ -188,8 +194,8 @@ class TransformersChat:
         s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
         try:
             ids = self._run(build_messages(user_input, system_prompt, history), s)
-        except (RuntimeError, ValueError) as exc:
-            raise LLMError(f"generation failed with the model in {str(self.path)!r}: {exc}") from exc
+        except Exception as exc:  # any failure of generate() is the LLM's, never an empty reply
+            raise generation_failed(self.path, exc) from exc
         with self._lock:
             return self._decode_reply(ids)
 
@@ -227,7 +233,7 @@ class TransformersChat:
         def work() -> None:
             try:
                 self._run(messages, s, streamer=PieceStreamer(self.tokenizer, emit), stop=stop)
-            except (RuntimeError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 -- every failure reaches the caller as an LLMError
                 emit(exc)
             finally:
                 emit(_END)
@@ -240,7 +246,7 @@ class TransformersChat:
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
-                    raise LLMError(f"generation failed with the model in {str(self.path)!r}: {item}") from item
+                    raise generation_failed(self.path, item) from item
                 yield item
         finally:
             stop.set()

@@ -159,3 +159,17 @@ def test_device_and_dtype_choice():
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(LLMError, match=re.escape(f"{str(tmp_path)!r}: not a model folder (no config.json there)")):
         load_chat(LLMConfig(model_path=tmp_path))
+
+
+@pytest.mark.parametrize("error", [TypeError("bad argument"), KeyError("missing"), AttributeError("no such thing")])
+def test_any_generation_failure_is_an_llm_error_never_an_empty_reply(chat, monkeypatch, error):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(chat.model, "generate", broken)
+    expected = rf"^generation failed: {type(error).__name__}: "
+    with pytest.raises(LLMError, match=expected):
+        chat.reply("你好", SYSTEM, temperature=0, max_new_tokens=5)
+    with pytest.raises(LLMError, match=expected):
+        asyncio.run(collect(chat.stream("你好", SYSTEM, temperature=0, max_new_tokens=5)))
+    assert not generation_threads()  # the failed generation's thread has ended
