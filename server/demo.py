@@ -3,7 +3,7 @@
 The tiny Qwen2 chat model and the tiny GPT-SoVITS files are written once into a cache folder in
 the real file formats and loaded by the same code as real models. Every speaker of the config
 keeps its name and role-play prompt and gets the tiny voice. The output is gibberish spoken as
-noise: demo mode shows that the service works, not how it sounds.
+a babbling noise at speech level: demo mode shows that the service works, not how it sounds.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 CACHE_ENV = "CHAT2AUDIO_DEMO_CACHE"
 DEMO_SPEAKERS = ("Firefly", "Klee", "Ayaka", "Nahida", "Tribbie", "Yoimiya", "Citlali")
 DEMO_MAX_NEW_TOKENS = 96  # the tiny LLM never stops by itself; keep demo replies short
+# the random SoVITS decoder speaks at ~-53 dBFS (inaudible); this gain on its last convolution gives
+# ~-10 dBFS peaks and ~-18 dBFS RMS, the level of speech, so a newcomer hears that it works
+DEMO_VOICE_GAIN = 150.0
 _LLM_MARKER = "chat2audio-demo.json"
 
 
@@ -54,6 +57,18 @@ def build_demo_llm(folder: Path) -> Path:
     return folder
 
 
+def build_demo_sovits(folder: Path) -> Path:
+    """The tiny SoVITS file made audible (``DEMO_VOICE_GAIN``), built once; same format as a real one."""
+    from tts.builders import build_sovits_checkpoint
+
+    path = folder / f"sovits-tiny-demo-gain{DEMO_VOICE_GAIN:g}.pth"
+    if not path.is_file():
+        partial = path.with_suffix(".part")
+        build_sovits_checkpoint(partial, size="tiny", seed=0, output_gain=DEMO_VOICE_GAIN)
+        partial.replace(path)  # complete or absent, even if interrupted
+    return path
+
+
 def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
     """A config that serves the tiny models from ``cache`` (built on first use).
 
@@ -65,8 +80,8 @@ def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
     cache = Path(cache)
     llm_dir = build_demo_llm(cache / "tiny-qwen")
     tts = build_tts_models(cache / "tts", size="tiny", seed=0)
-    voice = {"gpt_path": tts.gpt, "sovits_path": tts.sovits, "ref_audio": tts.ref_audio, "ref_text": tts.ref_text,
-             "ref_language": "zh"}
+    voice = {"gpt_path": tts.gpt, "sovits_path": build_demo_sovits(cache / "tts"), "ref_audio": tts.ref_audio,
+             "ref_text": tts.ref_text, "ref_language": "zh"}
     if base is not None:
         llm = LLMConfig(model_path=llm_dir, device="cpu", temperature=base.llm.temperature, top_p=base.llm.top_p,
                         max_new_tokens=min(base.llm.max_new_tokens, DEMO_MAX_NEW_TOKENS),

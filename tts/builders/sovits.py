@@ -123,15 +123,21 @@ def random_sovits_weights(cfg: SoVITSConfig, seed: int = 0) -> dict[str, torch.T
 
 
 def build_sovits_checkpoint(path: str | Path, size: str = "tiny", seed: int = 0, version_tag: str | None = None,
-                            version: str = "v2") -> Path:
+                            version: str = "v2", output_gain: float = 1.0) -> Path:
     """Write a random-weight SoVITS ``.pth`` ("tiny" or "full" = upstream s2.json), deterministic in ``seed``.
 
     ``version`` "v1" writes the v1 layout (322-symbol embedding, reference encoder on
     all 1025 bins); ``version_tag`` optionally tags the file as upstream's newer saves do.
+    ``output_gain`` scales the decoder's last convolution (``dec.conv_post``, before its tanh):
+    random weights speak at about -53 dBFS, so demo mode raises them to a speech-like level;
+    1 keeps the weights as drawn (tests and goldens).
     """
     if version not in ("v1", "v2"):
         raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
     hps = sovits_hps(size, version)
     cfg = SoVITSConfig.from_checkpoint_config(hps, version)
     weights = random_sovits_weights(cfg, seed)
-    return save_sovits_file(path, weights, hps, f"random {size} {version} weights, seed {seed}", version_tag)
+    if output_gain != 1.0:
+        weights["dec.conv_post.weight"] = weights["dec.conv_post.weight"] * output_gain
+    info = f"random {size} {version} weights, seed {seed}" + (f", output gain {output_gain:g}" if output_gain != 1 else "")
+    return save_sovits_file(path, weights, hps, info, version_tag)
