@@ -15,11 +15,13 @@ from typing import Literal
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from LLM import LLMError
+from server.body_limit import BodyLimit
 from server.config import AppConfig
-from server.pipeline import ChatService, Job, RequestError
+from server.errors import error_responses, install_error_handlers
+from server.pipeline import ChatService, ClientGone, Job, run_until_disconnect
 from server.schemas import (
     AUDIO_RESPONSE,
     ChatRequest,
@@ -59,6 +61,26 @@ def load_models(config: AppConfig) -> Models:
     return Models(chat=chat, engine=engine)
 
 
+class DemoHeader:
+    """ASGI middleware: every HTTP response (audio, JSON, errors, docs) says it comes from demo models."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.header = (DEMO_HEADER.lower().encode("latin-1"), DEMO_NOTICE.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
 class AudioStream(StreamingResponse):
     """A streaming WAV whose job is closed when the response ends for any reason, including a
     client that went away (Starlette cancels the body then) or a body that never started."""
@@ -85,9 +107,7 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         loaded = models or load_models(config)
         service = ChatService(config, loaded.chat, loaded.engine, demo=demo)
         if config.tts.preload_voices:
-            for name in config.speaker_names():
-                service.load_voice_blocking(config.speaker(name))
-            logger.info("preloaded %d voices", len(config.speakers))
+            service.voices.preload()
         loaded.engine.warm_up()
         app.state.service = service
         if demo:
@@ -106,25 +126,13 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         lifespan=lifespan,
     )
 
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
+    if demo:
+        app.add_middleware(DemoHeader)
+
     def service(request: Request) -> ChatService:
         return request.app.state.service
-
-    def audio_headers(svc: ChatService) -> dict[str, str]:
-        return {DEMO_HEADER: DEMO_NOTICE} if svc.demo else {}
-
-    @app.exception_handler(RequestError)
-    async def _request_error(request: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(LLMError)
-    async def _llm_error(request: Request, exc: LLMError) -> JSONResponse:
-        logger.error("LLM failed: %s", exc)
-        return JSONResponse({"detail": f"LLMError: {exc}"}, status_code=502)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("request failed: %s", exc)
-        return JSONResponse({"detail": f"{type(exc).__name__}: {exc}"}, status_code=500)
 
     if mode == "non-stream":
 
@@ -133,12 +141,17 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         async def chat2audio(body: ChatRequest, request: Request) -> Response:
             svc = service(request)
             job = svc.open_job(body)
+
+            async def work():
+                return await svc.reply(job, await svc.voice(job))
+
             try:
-                spoken = await svc.reply(job)
+                spoken = await run_until_disconnect(job, work(), request.receive)
+            except ClientGone:
+                return Response(status_code=499)  # nobody reads it: the connection is gone
             finally:
                 await job.close()
-            headers = {"X-Reply-Text": quote(spoken.text, safe=""), **audio_headers(svc)}
-            return Response(spoken.wav, media_type="audio/wav", headers=headers)
+            return Response(spoken.wav, media_type="audio/wav", headers={"X-Reply-Text": quote(spoken.text, safe="")})
 
     else:
 
@@ -148,19 +161,19 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
             svc = service(request)
             job: Job = svc.open_job(body)
             try:
-                voice = await svc.prepare_stream(job)
+                voice = await svc.voice(job)
             except BaseException:
                 await job.close()
                 raise
             return AudioStream(svc.stream(job, voice), on_close=job.close, media_type="audio/wav",
-                               headers={"Cache-Control": "no-store", **audio_headers(svc)})
+                               headers={"Cache-Control": "no-store"})
 
     @app.get("/speakers", response_model=SpeakersResponse, summary="The speakers of the config")
     async def speakers(request: Request) -> SpeakersResponse:
-        svc = service(request)
-        loaded = set(svc.loaded_voices())
+        voices = service(request).voices
+        loaded = set(voices.loaded())
         return SpeakersResponse(speakers=[
-            SpeakerInfo(name=name, language=config.speaker(name).language, sample_rate=svc.sample_rate(name),
+            SpeakerInfo(name=name, language=config.speaker(name).language, sample_rate=voices.sample_rate(name),
                         loaded=name in loaded)
             for name in config.speaker_names()])
 
@@ -172,6 +185,6 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         return HealthResponse(status="ok", mode=mode, demo=svc.demo,
                               requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
                                                        failed=c.failed, rejected=c.rejected),
-                              llm_generations_running=running, voices_loaded=svc.loaded_voices())
+                              llm_generations_running=running, voices_loaded=svc.voices.loaded())
 
     return app

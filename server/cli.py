@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import socket
 
 from server.config import (
     ConfigError,
@@ -15,7 +17,7 @@ from server.config import (
 
 logger = logging.getLogger(__name__)
 
-EXIT_CONFIG = 2  # bad config or missing model files: nothing was started
+EXIT_CONFIG = 2  # bad config, missing or unusable model files, busy port: nothing was started
 
 
 def parse_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,7 +40,7 @@ def build_config(args: argparse.Namespace):
         from server.demo import build_demo_config, demo_cache_dir
 
         base = None
-        if path.is_file():
+        if args.config or path.is_file():  # a config named on the command line must exist
             base = load_config(path)
         else:
             logger.info("no config at %s: demo mode uses the seven default speakers", path)
@@ -52,20 +54,55 @@ def build_config(args: argparse.Namespace):
     return config
 
 
+def check_port(host: str, port: int) -> None:
+    """ConfigError when ``host:port`` cannot be listened on (checked before minutes of model loading)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host}: not an address this machine can listen on ({exc.strerror})") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port {port} on {host} is already in use (another chat2audio or another "
+                                  "server?): stop it or pick another with --port") from None
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def main(mode: str, argv: list[str] | None = None) -> int:
-    """Parse the command line, load the config and models, serve until interrupted."""
+    """Parse the command line, check the port, load the config and models, serve until interrupted."""
     import uvicorn
+
+    from LLM import LLMError
+    from server.voices import SpeakerVoices, VoiceUnavailable
 
     args = parse_args(mode, argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        check_port(args.host, args.port)
         config = build_config(args)
     except ConfigError as exc:
         logger.error("%s", exc)
         return EXIT_CONFIG
-    from server.app import create_app
+    from server.app import Models, create_app, load_models
 
-    app = create_app(config, mode=mode, demo=args.demo)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None)
+    try:
+        models = load_models(config)
+    except LLMError as exc:
+        logger.error("llm: %s", exc)
+        return EXIT_CONFIG
+    try:
+        if config.tts.preload_voices:
+            SpeakerVoices(config, models.engine).preload()
+        app = create_app(config, mode=mode, demo=args.demo, models=models)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None)
+    except VoiceUnavailable as exc:
+        logger.error("cannot start: %s (tts.preload_voices is true)", exc)
+        return EXIT_CONFIG
+    finally:
+        models.chat.close()
     return 0
 

@@ -68,6 +68,7 @@ class ServerSettings(_Strict):
     max_history_turns: int = Field(20, ge=0)  # earlier turns a request may send
     max_pending_requests: int = Field(4, ge=1)  # running + waiting; more get 503 with Retry-After
     retry_after_s: int = Field(2, ge=1)  # the Retry-After of a 503
+    max_body_bytes: int = Field(1_048_576, ge=1024)  # larger request bodies are refused with 413, unread
     first_segment_min_chars: int = Field(4, ge=1)  # stream mode: a short first segment for fast first audio
     segment_min_chars: int = Field(12, ge=1)  # stream mode: later segments are at least this long
     segment_max_chars: int = Field(100, ge=8)  # stream mode: a segment is cut here at the latest

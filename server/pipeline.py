@@ -5,9 +5,11 @@ Stream: LLM pieces -> ``SpeechCleaner`` -> ``IncrementalSegmenter`` -> a queue -
 segment. The LLM task and the synthesis overlap: while segment k is synthesized (in a worker
 thread), the LLM keeps writing segment k+1. All model work runs off the event loop.
 
-Each request is a ``Job``: its own cancel event, LLM task and counters. ``Job.close`` stops the
-LLM generation (its thread is joined) and the synthesis (within one semantic token), whatever the
-reason the request ended: finished, failed or the client went away.
+Each request is a ``Job``: its own cancel event, LLM and synthesis tasks, and its outcome.
+``Job.close`` stops the LLM generation (its thread is joined) and the synthesis (within one
+semantic token) and frees the request's admission slot, whatever the reason the work ended:
+finished, failed, or the client went away (noticed in both modes: a stream's response ends; a
+non-stream request's connection closes while it waits, see ``run_until_disconnect``).
 """
 
 from __future__ import annotations
@@ -25,21 +27,12 @@ import numpy as np
 
 from LLM import ChatModel, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
+from server.errors import RequestError, clip
 from server.schemas import ChatRequest
 from server.wav import encode_wav, pcm_bytes, wav_header
 from tts.text.segment import IncrementalSegmenter
 
 logger = logging.getLogger(__name__)
-
-
-class RequestError(Exception):
-    """A request the service refuses: ``status`` and a ``detail`` the client reads."""
-
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-        self.headers = headers or {}
 
 
 @dataclass
@@ -67,7 +60,12 @@ _END = object()
 
 
 class Job:
-    """One request's state: its cancel event, LLM task and whether it has been counted."""
+    """One request's state: its cancel event, its LLM and synthesis tasks, and its outcome.
+
+    The admission slot is held from ``open_job`` until the work ends (``close``): when the audio is
+    synthesized, when it fails, or when the client goes away, not when the last byte reaches a
+    slow client.
+    """
 
     def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, request: ChatRequest):
         self.service = service
@@ -76,24 +74,26 @@ class Job:
         self.request = request
         self.cancel = threading.Event()  # stops the synthesis (checked every semantic token)
         self.llm_task: asyncio.Task | None = None
+        self.work_task: asyncio.Task | None = None  # the synthesis (stream mode) or the whole reply
         self.finished = False  # all audio was produced
         self.error: BaseException | None = None
         self.started = time.perf_counter()
         self._closed = False
 
     async def close(self) -> None:
-        """Stop what still runs and count the request once; safe to call more than once."""
+        """Stop what still runs and count the request once; safe to call more than once and from
+        the job's own work task."""
         if self._closed:
             return
         self._closed = True
         self.cancel.set()
-        task = self.llm_task
-        llm_cut = task is not None and not task.done()
-        if llm_cut:
+        me = asyncio.current_task()
+        others = [t for t in (self.work_task, self.llm_task) if t is not None and t is not me]
+        llm_cut = self.llm_task is not None and not self.llm_task.done()
+        for task in others:
             task.cancel()
-        if task is not None:
-            # wait for the generation thread to end (the chat stream joins it when cancelled)
-            await asyncio.gather(task, return_exceptions=True)
+        # wait for them to end (a cancelled chat stream joins its generation thread)
+        await asyncio.gather(*others, return_exceptions=True)
         counters = self.service.counters
         counters.active -= 1
         elapsed = time.perf_counter() - self.started
@@ -110,17 +110,45 @@ class Job:
                         "LLM generation stopped" if llm_cut else "LLM had already finished")
 
 
+async def wait_for_disconnect(receive) -> None:
+    """Return when the client of an ASGI request has gone away (its body already read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+class ClientGone(Exception):
+    """The client went away before its answer was ready (the job is closed and counted cancelled)."""
+
+
+async def run_until_disconnect(job: Job, work, receive):
+    """Await ``work`` (a coroutine of ``job``); if the client goes away first, stop the job and
+    raise ClientGone."""
+    job.work_task = asyncio.ensure_future(work)
+    watch = asyncio.create_task(wait_for_disconnect(receive))
+    try:
+        await asyncio.wait({job.work_task, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch.cancel()
+    if not job.work_task.done():
+        logger.info("request %d: the client went away; stopping its work", job.id)
+        await job.close()
+        raise ClientGone()
+    return job.work_task.result()
+
+
 class ChatService:
     """The LLM, the TTS engine and the config, shared by all requests (per-request state lives in ``Job``)."""
 
     def __init__(self, config: AppConfig, chat: ChatModel, engine, demo: bool = False):
+        from server.voices import SpeakerVoices
+
         self.config = config
         self.chat = chat
         self.engine = engine  # tts.TTSEngine
         self.demo = demo
         self.counters = Counters()
+        self.voices = SpeakerVoices(config, engine)
         self._ids = itertools.count(1)
-        self._voices: dict[str, object] = {}  # speaker name -> tts Voice (the engine caches the models)
 
     # ---- admission and validation -------------------------------------------------------------
 
@@ -138,7 +166,7 @@ class ChatService:
                                     f"{limits.max_history_turns} (server.max_history_turns)")
         if request.speaker not in self.config.speakers:
             known = ", ".join(self.config.speaker_names())
-            raise RequestError(404, f"unknown speaker {request.speaker!r}; known speakers: {known}")
+            raise RequestError(404, f"unknown speaker {clip(request.speaker)}; known speakers: {known}")
         if self.counters.active >= limits.max_pending_requests:
             self.counters.rejected += 1
             raise RequestError(503, f"busy: {self.counters.active} requests in progress (server.max_pending_requests"
@@ -150,24 +178,18 @@ class ChatService:
                     len(request.input), len(request.history))
         return job
 
-    # ---- voices -------------------------------------------------------------------------------
+    async def voice(self, job: Job):
+        """The job's voice; RequestError 503 when the speaker's voice is unavailable (the job is failed)."""
+        from server.voices import VoiceUnavailable
 
-    def load_voice_blocking(self, speaker: ResolvedSpeaker):
-        """The speaker's voice (loaded on first use; the engine keeps the most recent ones)."""
-        voice = self.engine.load_voice(speaker.gpt_path, speaker.sovits_path, speaker.ref_audio, speaker.ref_text,
-                                       ref_language=speaker.ref_language)
-        self._voices[speaker.name] = voice
-        return voice
-
-    async def voice(self, speaker: ResolvedSpeaker):
-        return await asyncio.to_thread(self.load_voice_blocking, speaker)
-
-    def loaded_voices(self) -> list[str]:
-        return [name for name, v in self._voices.items() if v in self.engine.voices]
-
-    def sample_rate(self, name: str) -> int | None:
-        voice = self._voices.get(name)
-        return voice.sample_rate if voice is not None else None
+        try:
+            return await self.voices.get(job.speaker.name)
+        except VoiceUnavailable as exc:
+            job.error = exc
+            raise RequestError(503, str(exc)) from None
+        except Exception as exc:
+            job.error = exc
+            raise
 
     # ---- the two modes ------------------------------------------------------------------------
 
@@ -190,10 +212,9 @@ class ChatService:
         return self.engine.stream(text, chunk_tokens=self.config.server.stream_chunk_tokens,
                                   **self._voice_settings(job, voice, seed))
 
-    async def reply(self, job: Job) -> SpokenReply:
+    async def reply(self, job: Job, voice) -> SpokenReply:
         """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
         try:
-            voice = await self.voice(job.speaker)
             pieces: list[str] = []
 
             async def collect() -> None:
@@ -213,18 +234,24 @@ class ChatService:
             job.error = exc
             raise
 
-    async def prepare_stream(self, job: Job):
-        """Stream mode, before the response starts: the voice (so its errors still get a status code)."""
-        try:
-            return await self.voice(job.speaker)
-        except Exception as exc:
-            job.error = exc
-            raise
+    def stream(self, job: Job, voice) -> AsyncIterator[bytes]:
+        """Stream mode: start the synthesis of ``job`` and return its bytes: the WAV header, then
+        PCM as each part is synthesized. The synthesis runs as its own task and closes the job
+        (freeing its admission slot) when it ends; delivery to the client may take longer. The
+        caller closes ``job`` when the response ends (that stops the synthesis if it still runs)."""
+        out: asyncio.Queue = asyncio.Queue()  # PCM bytes, then _END
+        job.work_task = asyncio.create_task(self._synthesize_stream(job, voice, out))
 
-    async def stream(self, job: Job, voice) -> AsyncIterator[bytes]:
-        """Stream mode: the WAV header, then PCM as each segment is synthesized. The caller closes ``job``."""
+        async def deliver() -> AsyncIterator[bytes]:
+            yield wav_header(voice.sample_rate, None)
+            while (item := await out.get()) is not _END:
+                yield item
+
+        return deliver()
+
+    async def _synthesize_stream(self, job: Job, voice, out: asyncio.Queue) -> None:
         limits = self.config.server
-        queue: asyncio.Queue = asyncio.Queue()
+        segments: asyncio.Queue = asyncio.Queue()
 
         async def produce() -> None:  # LLM -> cleanup -> segments, concurrently with the synthesis below
             cleaner = SpeechCleaner()
@@ -235,24 +262,24 @@ class ChatService:
                 async for piece in self._llm_stream(job):
                     raw.append(piece)
                     for segment in segmenter.feed(cleaner.feed(piece)):
-                        queue.put_nowait(segment)
+                        segments.put_nowait(segment)
                 for segment in segmenter.feed(cleaner.flush()) + segmenter.flush():
-                    queue.put_nowait(segment)
+                    segments.put_nowait(segment)
                 logger.info("request %d: reply of %d characters: %r", job.id, len("".join(raw)), "".join(raw)[:80])
-                queue.put_nowait(_END)
+                segments.put_nowait(_END)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 -- reaches the client as the end of the stream; Job.close logs it
-                queue.put_nowait(exc)
+                segments.put_nowait(exc)
 
         seed = job.request.seed if job.request.seed is not None else random.randrange(2**31)
         job.llm_task = asyncio.create_task(produce())
-        yield wav_header(voice.sample_rate, None)
         spoken = 0
         try:
             while True:
-                item = await queue.get()
+                item = await segments.get()
                 if isinstance(item, BaseException):
+                    logger.error("request %d: the LLM failed: %s", job.id, item)
                     job.error = item
                     return
                 if item is _END:
@@ -266,14 +293,16 @@ class ChatService:
                     if job.cancel.is_set():
                         return
                     logger.debug("request %d: segment %d (%d samples): %r", job.id, spoken, len(chunk.pcm), chunk.text)
-                    yield pcm_bytes(chunk.pcm)
+                    out.put_nowait(pcm_bytes(chunk.pcm))
                 if job.cancel.is_set():
                     return
             if spoken == 0:  # nothing to say: a short silence, so the body is still a playable WAV
                 _, pcm = await asyncio.to_thread(self._synthesize, job, voice, "", seed)
-                yield pcm_bytes(pcm)
+                out.put_nowait(pcm_bytes(pcm))
             job.finished = True
         except Exception as exc:  # headers are sent: the stream ends early; Job.close logs and counts it
             logger.exception("request %d: synthesis failed", job.id)
             job.error = exc
-
+        finally:
+            out.put_nowait(_END)
+            await job.close()  # the work is over: free the admission slot now (a no-op when closed already)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from server.errors import error_responses
+
+
+def valid_unicode(text: str) -> str:
+    """Refuse text that is not valid Unicode: JSON's \\ud800-\\udfff escapes decode to lone surrogates,
+    which no encoder, tokenizer or log can handle."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"invalid text: a lone surrogate (U+{ord(text[exc.start]):04X}) at position {exc.start}; "
+                         "send valid Unicode") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(valid_unicode)]
 
 
 class HistoryTurn(BaseModel):
@@ -13,7 +29,7 @@ class HistoryTurn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=4000)
+    content: Text = Field(max_length=4000)
 
 
 class ChatRequest(BaseModel):
@@ -24,19 +40,13 @@ class ChatRequest(BaseModel):
         json_schema_extra={"examples": [{"input": "做个自我介绍吧", "speaker": "Nahida"}]},
     )
 
-    input: str = Field(description="What the user says; non-empty, at most server.max_input_chars characters.")
-    speaker: str = Field(description="A speaker name from the config (GET /speakers lists them).")
+    input: Text = Field(description="What the user says; non-empty, at most server.max_input_chars characters.")
+    speaker: Text = Field(description="A speaker name from the config (GET /speakers lists them).")
     history: list[HistoryTurn] = Field(default_factory=list,
                                        description="Earlier turns, oldest first (at most server.max_history_turns).")
-    temperature: float | None = Field(None, ge=0.0, le=2.0, description="LLM temperature for this reply (0: greedy).")
+    temperature: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False, description="LLM temperature for this reply (0: greedy).")
     seed: int | None = Field(None, ge=0, le=2**32 - 1,
                              description="Seed for the LLM and the voice; the same seed and input give the same audio.")
-
-
-class ErrorBody(BaseModel):
-    """Every error answer: ``{"detail": "..."}``."""
-
-    detail: str
 
 
 class SpeakerInfo(BaseModel):
@@ -78,8 +88,5 @@ AUDIO_RESPONSE = {
                                   "schema": {"type": "string"}},
         },
     },
-    404: {"model": ErrorBody, "description": "Unknown speaker; the message lists the known ones."},
-    422: {"model": ErrorBody, "description": "Empty or too long input, or a malformed request body."},
-    502: {"model": ErrorBody, "description": "The LLM server (openai backend) failed or is unreachable."},
-    503: {"model": ErrorBody, "description": "Too many requests at once; retry after the Retry-After seconds."},
+    **error_responses(404, 413, 422, 500, 502, 503),
 }

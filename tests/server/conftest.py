@@ -41,13 +41,14 @@ def demo_cache(tmp_path_factory) -> Path:
     return cache
 
 
-def start_server(script: str, cache: Path, workdir: Path, extra: list[str] = ()) -> Server:
+def start_server(script: str, cache: Path, workdir: Path, extra: list[str] = (), config: Path | None = None) -> Server:
+    """``script`` with --demo and the shipped config, or with ``config`` (and no --demo)."""
     port = free_port()
     log = workdir / f"{script}.log"
     env = dict(os.environ, CHAT2AUDIO_DEMO_CACHE=str(cache), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1",
                TRANSFORMERS_VERBOSITY="error", PYTHONUNBUFFERED="1")
-    cmd = [sys.executable, str(ROOT / script), "--demo", "--host", "127.0.0.1", "--port", str(port),
-           "--config", str(ROOT / "config.yaml"), *extra]
+    mode = ["--demo", "--config", str(ROOT / "config.yaml")] if config is None else ["--config", str(config)]
+    cmd = [sys.executable, str(ROOT / script), *mode, "--host", "127.0.0.1", "--port", str(port), *extra]
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(1200):  # up to ~120 s: imports, model loading and warm-up on a busy 2-core machine
@@ -87,3 +88,19 @@ def non_stream_server(demo_cache, tmp_path_factory):
     server = start_server("app_non_stream.py", demo_cache, tmp_path_factory.mktemp("non-stream-server"))
     yield server
     stop_server(server)
+
+
+def write_config(path: Path, config) -> Path:
+    """``config`` (an AppConfig) as a YAML file the entrypoints read (absolute paths kept)."""
+    import yaml
+
+    data = config.model_dump(mode="json", exclude_none=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def with_speaker(config, name: str, **changes):
+    """A copy of ``config`` whose speaker ``name`` has ``changes`` (e.g. another gpt_path)."""
+    speakers = dict(config.speakers)
+    speakers[name] = speakers[name].model_copy(update=changes)
+    return config.model_copy(update={"speakers": speakers})

@@ -153,7 +153,7 @@ def test_openai_backend_without_base_url(tmp_path):
     path = write(tmp_path, data)
     assert error_of(path) == (
         "invalid config\n"
-        f"{path}: llm: base_url: required when backend is 'openai' (e.g. http://127.0.0.1:8000/v1)")
+        f"{path}: llm: base_url: required when backend is 'openai' (e.g. http://127.0.0.1:8001/v1)")
 
 
 def test_openai_backend_config_loads(tmp_path):

@@ -128,14 +128,16 @@ def test_malformed_json_is_422(server):
     r = httpx.post(f"{server.url}/chat2audio", content=b'{"input": "hi", ', timeout=30,
                    headers={"content-type": "application/json"})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["type"] == "json_invalid"
+    body = r.json()
+    assert body["detail"].startswith("invalid request: ")
+    assert [e["type"] for e in body["errors"]] == ["json_invalid"]
 
 
 def test_missing_field_is_422_naming_it(server):
     r = httpx.post(f"{server.url}/chat2audio", json={"input": "你好"}, timeout=30)
     assert r.status_code == 422
-    detail = r.json()["detail"][0]
-    assert (detail["type"], detail["loc"]) == ("missing", ["body", "speaker"])
+    assert r.json() == {"detail": "invalid request: speaker: Field required",
+                        "errors": [{"loc": ["body", "speaker"], "msg": "Field required", "type": "missing"}]}
 
 
 def test_speakers_and_health(server):
@@ -151,7 +153,12 @@ def test_openapi_describes_the_audio(server):
     spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
     post = spec["paths"]["/chat2audio"]["post"]
     assert "audio/wav" in post["responses"]["200"]["content"]
-    assert {"404", "422", "503"} <= set(post["responses"])
+    assert {"404", "413", "422", "502", "503"} <= set(post["responses"])
+    for status in ("404", "413", "422", "502", "503"):  # one error shape, declared for every error status
+        schema = post["responses"][status]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+    assert set(spec["components"]["schemas"]["ErrorBody"]["properties"]) == {"detail", "errors"}
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert httpx.get(f"{server.url}/docs", timeout=30).status_code == 200
 
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from LLM import LLMError
 from server.app import Models, create_app
-from server.pipeline import ChatService, RequestError
+from server.errors import RequestError
+from server.pipeline import ChatService
 from server.schemas import ChatRequest
 from server.wav import UNKNOWN_SIZE, encode_wav, wav_header
 
@@ -94,7 +95,7 @@ def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, eng
         chat = ScriptedChat(["你好呀旅行者。今天", "天气很好，", "我们一起去散步吧。"], gate=gate)  # a cut is certain at the next character
         svc = ChatService(config, chat, engine)
         job = svc.open_job(request())
-        voice = await svc.prepare_stream(job)
+        voice = await svc.voice(job)
         stream = svc.stream(job, voice)
         header = await stream.__anext__()
         first = await next_audio(stream)  # the LLM is parked after its first sentence until the gate opens
@@ -123,7 +124,7 @@ def test_chunked_stream_has_the_length_of_whole_segments(demo_config, engine):
         async def main():
             svc = ChatService(with_chunk_tokens(demo_config, n), ScriptedChat(["你好呀旅行者。", "今天天气很好。"]), engine)
             job = svc.open_job(request(seed=7))
-            parts = [c async for c in svc.stream(job, await svc.prepare_stream(job))]
+            parts = [c async for c in svc.stream(job, await svc.voice(job))]
             await job.close()
             return parts
         return run(main())
@@ -139,7 +140,7 @@ def test_closing_a_stream_stops_the_llm_and_counts_a_cancel(demo_config, engine)
         chat = ScriptedChat(["你好呀。"], forever=True)
         svc = ChatService(demo_config, chat, engine)
         job = svc.open_job(request())
-        stream = svc.stream(job, await svc.prepare_stream(job))
+        stream = svc.stream(job, await svc.voice(job))
         await stream.__anext__()
         await next_audio(stream)
         await stream.aclose()  # what the server does when the client goes away
@@ -156,7 +157,7 @@ def test_stream_of_a_reply_with_nothing_to_say_is_a_short_silence(demo_config, e
     async def main():
         svc = ChatService(demo_config, ScriptedChat(["（微笑）", "😀"]), engine)
         job = svc.open_job(request())
-        chunks = [c async for c in svc.stream(job, await svc.prepare_stream(job))]
+        chunks = [c async for c in svc.stream(job, await svc.voice(job))]
         await job.close()
         return chunks
 
@@ -198,6 +199,22 @@ def test_llm_failure_is_a_502_json_error_and_counted(demo_config, engine, mode):
             assert r.status_code == 200 and len(r.content) == 44
         counters = client.get("/health").json()["requests"]
     assert (counters["failed"], counters["active"]) == (1, 0)
+
+
+@pytest.mark.parametrize("mode", ["stream", "non-stream"])
+def test_any_llm_failure_is_a_failed_request_never_a_silent_success(demo_config, engine, mode, caplog):
+    chat = ScriptedChat([], error=TypeError("'NoneType' object is not iterable"))  # a backend bug, not an LLMError
+    app = create_app(demo_config, mode=mode, models=Models(chat=chat, engine=engine))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/chat2audio", json={"input": "你好", "speaker": "Nahida"})
+        if mode == "non-stream":
+            assert r.status_code == 500
+            assert r.json() == {"detail": "internal error (TypeError); the server log has the details"}
+        else:  # headers already sent: the stream ends without audio, and the failure is counted
+            assert r.status_code == 200 and len(r.content) == 44
+        counters = client.get("/health").json()["requests"]
+    assert (counters["failed"], counters["completed"], counters["active"]) == (1, 0, 0)
+    assert "'NoneType' object is not iterable" in caplog.text  # the log says what happened
 
 
 def test_non_stream_reply_text_is_the_cleaned_reply(demo_config, engine):
