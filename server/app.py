@@ -1,41 +1,35 @@
 """The FastAPI app factory shared by ``app_stream.py`` and ``app_non_stream.py``.
 
-Routes: ``POST /chat2audio`` (one WAV, or a WAV stream), ``GET /speakers``, ``GET /health``,
-OpenAPI docs at ``/docs``. Models load in the lifespan (once, at start), never at import.
+Routes (``server.routes``): ``POST /chat2audio`` (the reply as one file, a stream, or events),
+``GET /speakers``, ``GET /health``; OpenAI's speech API under ``/v1``; GPT-SoVITS api_v2's
+``/tts`` and SillyTavern's providers (``POST /``, ``/character_list``). OpenAPI docs at ``/docs``,
+served with their own assets (no CDN). Models load in the lifespan (once, at start), never at import.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.body_limit import BodyLimit
 from server.config import AppConfig
-from server.errors import error_responses, install_error_handlers
-from server.pipeline import ChatService, ClientGone, Job, run_until_disconnect
-from server.schemas import (
-    AUDIO_RESPONSE,
-    ChatRequest,
-    HealthResponse,
-    RequestCounters,
-    SpeakerInfo,
-    SpeakersResponse,
-)
+from server.errors import install_error_handlers
+from server.pipeline import ChatService
+from server.routes import chat, gpt_sovits, openai
 
 logger = logging.getLogger(__name__)
 
 Mode = Literal["stream", "non-stream"]
 DEMO_HEADER = "X-Chat2Audio-Demo"
 DEMO_NOTICE = "untrained random weights: the reply is gibberish and the voice is noise (--demo)"
+EXPOSED_HEADERS = ["X-Reply-Text", "X-Sample-Rate", "X-Speed", DEMO_HEADER, "Retry-After"]
 
 
 @dataclass(frozen=True)
@@ -81,22 +75,6 @@ class DemoHeader:
         await self.app(scope, receive, send_with_header)
 
 
-class AudioStream(StreamingResponse):
-    """A streaming WAV whose job is closed when the response ends for any reason, including a
-    client that went away (Starlette cancels the body then) or a body that never started."""
-
-    def __init__(self, content: AsyncIterator[bytes], on_close: Callable, **kwargs):
-        super().__init__(content, **kwargs)
-        self._on_close = on_close
-
-    async def __call__(self, scope, receive, send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            await self.body_iterator.aclose()
-            await self._on_close()
-
-
 def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, models: Models | None = None) -> FastAPI:
     """The service app; ``models`` None loads them from ``config`` at start-up."""
     if mode not in ("stream", "non-stream"):
@@ -118,73 +96,26 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         if models is None:
             loaded.chat.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="chat2audio",
         version="0.1.0",
         summary="A role-play character answers in its own cloned voice.",
-        description=f"Mode: **{mode}**. POST a line to a character; get its reply as speech (16-bit mono WAV).",
+        description=f"Mode: **{mode}**. POST a line to a character (`/chat2audio`) and hear its reply in its voice, "
+                    "or have text spoken as is through the OpenAI speech API (`/v1/audio/speech`), GPT-SoVITS "
+                    "api_v2 (`/tts`) or SillyTavern's providers (`/`, `/tts?cha_name=`). Errors are "
+                    "`{\"detail\": ..., \"errors\": [...]}`.",
         lifespan=lifespan,
+        redoc_url=None,
     )
-
+    app.state.mode = mode
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=config.server.max_body_bytes)
+    if config.server.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.server.cors_origins), allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=EXPOSED_HEADERS)
     if demo:
         app.add_middleware(DemoHeader)
-
-    def service(request: Request) -> ChatService:
-        return request.app.state.service
-
-    if mode == "non-stream":
-
-        @app.post("/chat2audio", response_class=Response, responses=AUDIO_RESPONSE,
-                  summary="The character's reply as one WAV file")
-        async def chat2audio(body: ChatRequest, request: Request) -> Response:
-            svc = service(request)
-            job = svc.open_job(body)
-
-            async def work():
-                return await svc.reply(job, await svc.voice(job))
-
-            try:
-                spoken = await run_until_disconnect(job, work(), request.receive)
-            except ClientGone:
-                return Response(status_code=499)  # nobody reads it: the connection is gone
-            finally:
-                await job.close()
-            return Response(spoken.wav, media_type="audio/wav", headers={"X-Reply-Text": quote(spoken.text, safe="")})
-
-    else:
-
-        @app.post("/chat2audio", response_class=StreamingResponse, responses=AUDIO_RESPONSE,
-                  summary="The character's reply as a WAV stream that starts while the LLM is still writing")
-        async def chat2audio(body: ChatRequest, request: Request) -> StreamingResponse:
-            svc = service(request)
-            job: Job = svc.open_job(body)
-            try:
-                voice = await svc.voice(job)
-            except BaseException:
-                await job.close()
-                raise
-            return AudioStream(svc.stream(job, voice), on_close=job.close, media_type="audio/wav",
-                               headers={"Cache-Control": "no-store"})
-
-    @app.get("/speakers", response_model=SpeakersResponse, summary="The speakers of the config")
-    async def speakers(request: Request) -> SpeakersResponse:
-        voices = service(request).voices
-        loaded = set(voices.loaded())
-        return SpeakersResponse(speakers=[
-            SpeakerInfo(name=name, language=config.speaker(name).language, sample_rate=voices.sample_rate(name),
-                        loaded=name in loaded)
-            for name in config.speaker_names()])
-
-    @app.get("/health", response_model=HealthResponse, summary="Liveness and request counters")
-    async def health(request: Request) -> HealthResponse:
-        svc = service(request)
-        c = svc.counters
-        running = sum(1 for t in threading.enumerate() if t.name.startswith("llm-generate-"))
-        return HealthResponse(status="ok", mode=mode, demo=svc.demo,
-                              requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
-                                                       failed=c.failed, rejected=c.rejected),
-                              llm_generations_running=running, voices_loaded=svc.voices.loaded())
-
+    app.include_router(chat.router)
+    app.include_router(openai.router)
+    app.include_router(gpt_sovits.router)
     return app

@@ -9,7 +9,9 @@ on a free 127.0.0.1 port in a thread, once as the stream app and once as the non
 sends the same requests (fixed inputs and seeds) to each with httpx:
 
 - stream mode: time to the first audio byte after the 44-byte WAV header (TTFA) and to the last byte;
-- non-stream mode: time to the whole response.
+- non-stream mode: time to the whole response;
+- per audio format (``POST /v1/audio/speech`` on the stream app, the reply texts spoken as is):
+  time to the first encoded audio byte, and what each format adds to WAV's.
 
 A 7B LLM does not fit this benchmark's machines (2 CPU cores): the LLM is always the tiny random
 Qwen2 of demo mode, so its share of the time is far below a real model's. The tiny LLM never emits
@@ -137,6 +139,25 @@ def time_stream(client, url: str, text: str, seed: int) -> dict:
             "bytes": n, "chunks": chunks}
 
 
+SPEECH_FORMATS = ("wav", "pcm", "mp3", "opus", "aac", "flac")
+
+
+def time_speech(client, url: str, text: str, seed: int, fmt: str) -> float:
+    """One OpenAI speech request: seconds to the first byte of encoded audio (after WAV's header)."""
+    skip = WAV_HEADER_BYTES if fmt == "wav" else 0
+    body = {"model": "tts-1", "input": text, "voice": SPEAKER, "seed": seed, "response_format": fmt}
+    t0 = time.perf_counter()
+    n = 0
+    with client.stream("POST", f"{url}/v1/audio/speech", json=body) as r:
+        r.raise_for_status()
+        for chunk in r.iter_raw():
+            n += len(chunk)
+            if n > skip:
+                first = time.perf_counter() - t0
+                break
+    return round(first, 4)
+
+
 def time_whole(client, url: str, text: str, seed: int) -> dict:
     """One non-stream request: seconds to the whole response."""
     t0 = time.perf_counter()
@@ -169,11 +190,15 @@ def run(size: str, requests: int, out: Path, threads: int, llm_tokens: int, t2s_
                 with ServerThread(create_app(config, mode=mode, models=models)) as srv:
                     warm = time_stream if mode == "stream" else time_whole
                     warm(client, srv.url, "你好。", 0)  # loads the voice (first app) and warms everything up
-                    sample_rate = client.get(f"{srv.url}/speakers").json()["speakers"][0]["sample_rate"]
+                    sample_rate = client.get(f"{srv.url}/speakers").json()[0]["sample_rate"]
                     for rec, (text, seed) in zip(per_request, cases):
                         fn = time_stream if mode == "stream" else time_whole
                         rec[mode] = fn(client, srv.url, text, seed)
                         logger.info("%s %r: %s", mode, text, rec[mode])
+                    if mode == "stream":
+                        for rec, (text, seed) in zip(per_request, cases):  # formats interleaved per text
+                            rec["speech_ttfa_s"] = {fmt: time_speech(client, srv.url, text, seed, fmt)
+                                                    for fmt in SPEECH_FORMATS}
     finally:
         loaded.chat.close()
     for rec in per_request:
@@ -184,7 +209,13 @@ def run(size: str, requests: int, out: Path, threads: int, llm_tokens: int, t2s_
         values = [rec[mode][key] for rec in per_request]
         return {"median": round(statistics.median(values), 3), "max": round(max(values), 3)}
 
+    formats = {}
+    for fmt in SPEECH_FORMATS:
+        added = [rec["speech_ttfa_s"][fmt] - rec["speech_ttfa_s"]["wav"] for rec in per_request]
+        formats[fmt] = {"ttfa_s": round(statistics.median(rec["speech_ttfa_s"][fmt] for rec in per_request), 4),
+                        "added_vs_wav_ms": round(1000 * statistics.median(added), 1)}
     return {
+        "formats": formats,
         "settings": {"size": size, "requests": len(per_request), "threads": threads, "llm": "tiny random Qwen2 (demo)",
                      "llm_max_new_tokens": llm_tokens, "t2s_max_tokens_per_segment": t2s_tokens,
                      "tts_dtype": str(loaded.engine.dtype).removeprefix("torch."),
@@ -216,6 +247,10 @@ def format_table(record: dict) -> str:
             ("audio per reply, non-stream", m["non_stream_audio_s"], "s")]
     lines = [head, "", "| figure | median | max |", "| --- | --- | --- |"]
     lines += [f"| {label} | {v['median']:.2f} {unit} | {v['max']:.2f} {unit} |" for label, v, unit in rows]
+    lines += ["", "Speech-only (POST /v1/audio/speech, stream app): time to the first encoded audio byte, median",
+              "", "| format | first audio | added to WAV's |", "| --- | --- | --- |"]
+    lines += [f"| {fmt} | {v['ttfa_s'] * 1000:.0f} ms | {v['added_vs_wav_ms']:+.1f} ms |"
+              for fmt, v in record["formats"].items()]
     return "\n".join(lines)
 
 

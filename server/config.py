@@ -65,10 +65,13 @@ class ServerSettings(_Strict):
     """Request limits and concurrency."""
 
     max_input_chars: int = Field(500, ge=1)  # longer input is refused with 422
+    max_speech_chars: int = Field(4096, ge=1)  # speech-only routes (text spoken as is): longer text is a 422
     max_history_turns: int = Field(20, ge=0)  # earlier turns a request may send
     max_pending_requests: int = Field(4, ge=1)  # running + waiting; more get 503 with Retry-After
     retry_after_s: int = Field(2, ge=1)  # the Retry-After of a 503
     max_body_bytes: int = Field(1_048_576, ge=1024)  # larger request bodies are refused with 413, unread
+    # browser pages on these origins may call the service (CORS); [] none, ["*"] any (e.g. a local SillyTavern)
+    cors_origins: list[str] = Field(default_factory=list)
     first_segment_min_chars: int = Field(4, ge=1)  # stream mode: a short first segment for fast first audio
     segment_min_chars: int = Field(12, ge=1)  # stream mode: later segments are at least this long
     segment_max_chars: int = Field(100, ge=8)  # stream mode: a segment is cut here at the latest

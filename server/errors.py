@@ -109,6 +109,8 @@ def error_responses(*statuses: int) -> dict[int, dict]:
 
 
 ERROR_DESCRIPTIONS = {
+    403: "Refused: a path that names no configured speaker (no path a request names is ever opened), or a "
+         "route that would load files or control the server.",
     404: "Unknown speaker (the message lists the known ones) or unknown route.",
     413: "The request body is larger than server.max_body_bytes.",
     422: "Invalid request: empty or too long input, invalid text, out-of-range or non-finite numbers, "

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from LLM import ChatModel, SpeechCleaner, Turn, clean_for_speech
+from LLM import ChatModel, LLMError, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.errors import RequestError, clip
 from server.schemas import ChatRequest
-from server.wav import encode_wav, pcm_bytes, wav_header
+from server.audio import encode_wav, pcm_bytes, wav_header
 from tts.text.segment import IncrementalSegmenter
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,97 @@ class SpokenReply:
     text: str  # what the voice says (cleaned)
     sample_rate: int
     wav: bytes  # a complete WAV file
+    pcm: np.ndarray  # the same audio as int16 samples
 
 
+SPEED_LIMITS = (0.5, 2.0)  # speeds a voice still speaks at: SoVITS stretches its latent frames, and far beyond
+                           # this the words smear or clip; requested speeds are clamped into it
+
+
+def requested_speed(speaker: ResolvedSpeaker, factor: float) -> float:
+    """The speaker's configured speed times a request's ``factor``, clamped to SPEED_LIMITS."""
+    low, high = SPEED_LIMITS
+    return min(high, max(low, speaker.speed * factor))
+
+
+@dataclass(frozen=True)
+class Voicing:
+    """How a job's text is spoken: the speaker's settings, with what the request overrides."""
+
+    language: str
+    top_k: int
+    top_p: float
+    temperature: float
+    speed: float
+    repetition_penalty: float = 1.35
+
+    @classmethod
+    def of(cls, speaker: ResolvedSpeaker, **overrides) -> Voicing:
+        base = {"language": speaker.language, "top_k": speaker.top_k, "top_p": speaker.top_p,
+                "temperature": speaker.temperature, "speed": speaker.speed}
+        return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+# ---- what a job produces, in order (the routes turn these into bytes or server-sent events) ----
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """The LLM wrote more: ``raw`` as written, ``text`` the part of it that will be spoken."""
+
+    text: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class SegmentStart:
+    """A spoken segment begins at ``start`` seconds into the audio."""
+
+    index: int
+    text: str
+    start: float
+
+
+@dataclass(frozen=True)
+class Audio:
+    """The next int16 samples of the answer."""
+
+    pcm: np.ndarray
+    sample_rate: int
+
+
+@dataclass(frozen=True)
+class SegmentEnd:
+    """A spoken segment's audio is complete: it spans ``start``-``end`` seconds (its trailing
+    silence included) and took ``tokens`` semantic tokens."""
+
+    index: int
+    text: str
+    start: float
+    end: float
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """All audio was produced: ``text`` is everything spoken, ``raw`` what the LLM wrote ("" for speech)."""
+
+    text: str
+    raw: str
+    audio_s: float
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The job failed after its answer began; ``detail`` says why (no server paths); ``status`` is
+    what a whole-file answer returns instead (502: the LLM failed, 500: synthesis failed)."""
+
+    detail: str
+    status: int
+
+
+Event = TextDelta | SegmentStart | Audio | SegmentEnd | Done | Failed
 _END = object()
 
 
@@ -67,11 +156,16 @@ class Job:
     slow client.
     """
 
-    def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, request: ChatRequest):
+    def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, voicing: Voicing,
+                 seed: int | None, chat: ChatRequest | None = None, text: str | None = None):
         self.service = service
         self.id = request_id
         self.speaker = speaker
-        self.request = request
+        self.voicing = voicing
+        self.seed = seed if seed is not None and seed != -1 else random.randrange(2**31)
+        self.request = chat  # the chat request (None for a speech job)
+        self.text = text  # the text to speak (None for a chat job: the LLM writes it)
+        self.raw_reply = ""  # what the LLM wrote (chat jobs, once it has finished)
         self.cancel = threading.Event()  # stops the synthesis (checked every semantic token)
         self.llm_task: asyncio.Task | None = None
         self.work_task: asyncio.Task | None = None  # the synthesis (stream mode) or the whole reply
@@ -123,17 +217,19 @@ class ClientGone(Exception):
 async def run_until_disconnect(job: Job, work, receive):
     """Await ``work`` (a coroutine of ``job``); if the client goes away first, stop the job and
     raise ClientGone."""
-    job.work_task = asyncio.ensure_future(work)
+    task = asyncio.ensure_future(work)
     watch = asyncio.create_task(wait_for_disconnect(receive))
     try:
-        await asyncio.wait({job.work_task, watch}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, watch}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         watch.cancel()
-    if not job.work_task.done():
+    if not task.done():
         logger.info("request %d: the client went away; stopping its work", job.id)
+        task.cancel()
         await job.close()
+        await asyncio.gather(task, return_exceptions=True)
         raise ClientGone()
-    return job.work_task.result()
+    return task.result()
 
 
 class ChatService:
@@ -153,10 +249,9 @@ class ChatService:
     # ---- admission and validation -------------------------------------------------------------
 
     def open_job(self, request: ChatRequest) -> Job:
-        """Validate ``request`` and admit it, or raise RequestError (422, 404, 503)."""
+        """Validate a chat request and admit it, or raise RequestError (422, 404, 503)."""
         limits = self.config.server
-        text = request.input.strip()
-        if not text:
+        if not request.input.strip():
             raise RequestError(422, "input is empty: send the words the user says to the character")
         if len(request.input) > limits.max_input_chars:
             raise RequestError(422, f"input is {len(request.input)} characters long; the limit is "
@@ -164,19 +259,39 @@ class ChatService:
         if len(request.history) > limits.max_history_turns:
             raise RequestError(422, f"history has {len(request.history)} turns; the limit is "
                                     f"{limits.max_history_turns} (server.max_history_turns)")
-        if request.speaker not in self.config.speakers:
+        speaker = self._admit(request.speaker)
+        job = Job(self, next(self._ids), speaker, Voicing.of(speaker), request.seed, chat=request)
+        logger.info("request %d: chat with %s, %d characters, %d history turns", job.id, request.speaker,
+                    len(request.input), len(request.history))
+        return job
+
+    def open_speech(self, speaker: str, text: str, seed: int | None = None, **overrides) -> Job:
+        """Validate a speech-only request (``text`` spoken as is, no LLM) and admit it, or raise
+        RequestError (422, 404, 503). ``overrides``: Voicing fields the request sets."""
+        limit = self.config.server.max_speech_chars
+        if not text.strip():
+            raise RequestError(422, "input is empty: send the text to speak")
+        if len(text) > limit:
+            raise RequestError(422, f"input is {len(text)} characters long; the limit is {limit} "
+                                    "(server.max_speech_chars)")
+        resolved = self._admit(speaker)
+        job = Job(self, next(self._ids), resolved, Voicing.of(resolved, **overrides), seed, text=text)
+        logger.info("request %d: speech by %s, %d characters", job.id, speaker, len(text))
+        return job
+
+    def _admit(self, name: str) -> ResolvedSpeaker:
+        """The speaker ``name`` and a slot for its request: 404 for an unknown speaker, 503 when busy."""
+        limits = self.config.server
+        if name not in self.config.speakers:
             known = ", ".join(self.config.speaker_names())
-            raise RequestError(404, f"unknown speaker {clip(request.speaker)}; known speakers: {known}")
+            raise RequestError(404, f"unknown speaker {clip(name)}; known speakers: {known}")
         if self.counters.active >= limits.max_pending_requests:
             self.counters.rejected += 1
             raise RequestError(503, f"busy: {self.counters.active} requests in progress (server.max_pending_requests"
                                     f" = {limits.max_pending_requests}); retry later",
                                headers={"Retry-After": str(limits.retry_after_s)})
         self.counters.active += 1
-        job = Job(self, next(self._ids), self.config.speaker(request.speaker), request)
-        logger.info("request %d: speaker %s, %d characters, %d history turns", job.id, request.speaker,
-                    len(request.input), len(request.history))
-        return job
+        return self.config.speaker(name)
 
     async def voice(self, job: Job):
         """The job's voice; RequestError 503 when the speaker's voice is unavailable (the job is failed)."""
@@ -191,7 +306,7 @@ class ChatService:
             job.error = exc
             raise
 
-    # ---- the two modes ------------------------------------------------------------------------
+    # ---- synthesis --------------------------------------------------------------------------
 
     def _llm_stream(self, job: Job) -> AsyncIterator[str]:
         r = job.request
@@ -199,21 +314,15 @@ class ChatService:
         return self.chat.stream(r.input, job.speaker.prompt, history, temperature=r.temperature, seed=r.seed)
 
     @staticmethod
-    def _voice_settings(job: Job, voice, seed: int) -> dict:
-        """The engine arguments of ``job``'s speaker (shared by ``synthesize`` and ``stream``)."""
-        s = job.speaker
-        return {"language": s.language, "voice": voice, "top_k": s.top_k, "top_p": s.top_p,
-                "temperature": s.temperature, "speed": s.speed, "seed": seed, "cancel": job.cancel}
-
-    def _synthesize(self, job: Job, voice, text: str, seed: int) -> tuple[int, np.ndarray]:
-        return self.engine.synthesize(text, **self._voice_settings(job, voice, seed))
-
-    def _stream_segment(self, job: Job, voice, text: str, seed: int):
-        return self.engine.stream(text, chunk_tokens=self.config.server.stream_chunk_tokens,
-                                  **self._voice_settings(job, voice, seed))
+    def _engine_args(job: Job, voice, seed: int) -> dict:
+        """The engine arguments of ``job`` (shared by ``synthesize`` and ``stream``)."""
+        v = job.voicing
+        return {"language": v.language, "voice": voice, "top_k": v.top_k, "top_p": v.top_p,
+                "temperature": v.temperature, "speed": v.speed, "repetition_penalty": v.repetition_penalty,
+                "seed": seed, "cancel": job.cancel}
 
     async def reply(self, job: Job, voice) -> SpokenReply:
-        """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
+        """Non-stream chat: the whole reply, then its audio as one WAV. The caller closes ``job``."""
         try:
             pieces: list[str] = []
 
@@ -226,34 +335,40 @@ class ChatService:
             raw = "".join(pieces)
             text = clean_for_speech(raw)
             logger.info("request %d: reply of %d characters, %d spoken: %r", job.id, len(raw), len(text), text[:80])
-            seed = job.request.seed if job.request.seed is not None else random.randrange(2**32)
-            sr, pcm = await asyncio.to_thread(self._synthesize, job, voice, text, seed)
+            sr, pcm = await asyncio.to_thread(self.engine.synthesize, text, **self._engine_args(job, voice, job.seed))
             job.finished = True
-            return SpokenReply(raw=raw, text=text, sample_rate=sr, wav=encode_wav(pcm, sr))
+            return SpokenReply(raw=raw, text=text, sample_rate=sr, wav=encode_wav(pcm, sr), pcm=pcm)
         except Exception as exc:
             job.error = exc
             raise
 
-    def stream(self, job: Job, voice) -> AsyncIterator[bytes]:
-        """Stream mode: start the synthesis of ``job`` and return its bytes: the WAV header, then
-        PCM as each part is synthesized. The synthesis runs as its own task and closes the job
-        (freeing its admission slot) when it ends; delivery to the client may take longer. The
-        caller closes ``job`` when the response ends (that stops the synthesis if it still runs)."""
-        out: asyncio.Queue = asyncio.Queue()  # PCM bytes, then _END
-        job.work_task = asyncio.create_task(self._synthesize_stream(job, voice, out))
+    def events(self, job: Job, voice) -> AsyncIterator[Event]:
+        """Start ``job``'s synthesis and return what it produces, event by event, as soon as each
+        is ready: for a chat job the LLM's text as it is written and each segment spoken while the
+        LLM writes the next; for a speech job its text, segment by segment. The synthesis runs as
+        its own task and closes the job (freeing its admission slot) when it ends; delivery to the
+        client may take longer. The caller closes ``job`` when its response ends (that stops the
+        synthesis if it still runs)."""
+        out: asyncio.Queue = asyncio.Queue()
+        job.work_task = asyncio.create_task(self._produce_events(job, voice, out))
 
-        async def deliver() -> AsyncIterator[bytes]:
-            yield wav_header(voice.sample_rate, None)
+        async def deliver() -> AsyncIterator[Event]:
             while (item := await out.get()) is not _END:
                 yield item
 
         return deliver()
 
-    async def _synthesize_stream(self, job: Job, voice, out: asyncio.Queue) -> None:
-        limits = self.config.server
+    def _segments(self, job: Job, out: asyncio.Queue) -> asyncio.Queue:
+        """A queue of the texts to speak, then _END (or an exception): the job's text, or the LLM's
+        reply cleaned and cut as it is written (TextDelta events go to ``out`` meanwhile)."""
         segments: asyncio.Queue = asyncio.Queue()
+        if job.request is None:
+            segments.put_nowait(job.text)
+            segments.put_nowait(_END)
+            return segments
+        limits = self.config.server
 
-        async def produce() -> None:  # LLM -> cleanup -> segments, concurrently with the synthesis below
+        async def produce() -> None:  # LLM -> cleanup -> segments, concurrently with the synthesis
             cleaner = SpeechCleaner()
             segmenter = IncrementalSegmenter(first_min_chars=limits.first_segment_min_chars,
                                              min_chars=limits.segment_min_chars, max_chars=limits.segment_max_chars)
@@ -261,48 +376,84 @@ class ChatService:
             try:
                 async for piece in self._llm_stream(job):
                     raw.append(piece)
-                    for segment in segmenter.feed(cleaner.feed(piece)):
+                    spoken = cleaner.feed(piece)
+                    out.put_nowait(TextDelta(text=spoken, raw=piece))
+                    for segment in segmenter.feed(spoken):
                         segments.put_nowait(segment)
-                for segment in segmenter.feed(cleaner.flush()) + segmenter.flush():
+                tail = cleaner.flush()
+                if tail:
+                    out.put_nowait(TextDelta(text=tail, raw=""))
+                for segment in segmenter.feed(tail) + segmenter.flush():
                     segments.put_nowait(segment)
-                logger.info("request %d: reply of %d characters: %r", job.id, len("".join(raw)), "".join(raw)[:80])
+                job.raw_reply = "".join(raw)
+                logger.info("request %d: reply of %d characters: %r", job.id, len(job.raw_reply), job.raw_reply[:80])
                 segments.put_nowait(_END)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 -- reaches the client as the end of the stream; Job.close logs it
+            except Exception as exc:  # noqa: BLE001 -- ends the answer; Job.close logs and counts it
                 segments.put_nowait(exc)
 
-        seed = job.request.seed if job.request.seed is not None else random.randrange(2**31)
         job.llm_task = asyncio.create_task(produce())
-        spoken = 0
+        return segments
+
+    async def _produce_events(self, job: Job, voice, out: asyncio.Queue) -> None:
+        sr = voice.sample_rate
+        segments = self._segments(job, out)
+        spoken_texts: list[str] = []
+        samples = tokens = index = 0
         try:
             while True:
                 item = await segments.get()
                 if isinstance(item, BaseException):
                     logger.error("request %d: the LLM failed: %s", job.id, item)
                     job.error = item
+                    out.put_nowait(Failed(f"LLMError: {item}", 502) if isinstance(item, LLMError) else
+                                   Failed(f"the LLM failed ({type(item).__name__}); the server log has the details", 500))
                     return
                 if item is _END:
                     break
-                # a different seed per segment, derived from the request's: same request, same audio.
-                # The engine's chunks (pieces it splits the segment into, and with stream_chunk_tokens
-                # early parts of each piece) are sent one by one as each is ready.
-                pieces = self._stream_segment(job, voice, item, seed + spoken)
-                spoken += 1
+                # chat: a different seed per segment, derived from the request's (same request, same
+                # audio). The engine cuts a segment into pieces; each piece is an event segment, sent
+                # in chunks (with stream_chunk_tokens) as each is ready.
+                pieces = self.engine.stream(item, chunk_tokens=self.config.server.stream_chunk_tokens,
+                                            **self._engine_args(job, voice, job.seed + len(spoken_texts)))
+                spoken_texts.append(item)
+                start = None
                 while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:
                     if job.cancel.is_set():
                         return
-                    logger.debug("request %d: segment %d (%d samples): %r", job.id, spoken, len(chunk.pcm), chunk.text)
-                    out.put_nowait(pcm_bytes(chunk.pcm))
+                    if not chunk.text:  # the engine's silence for a text with nothing to say
+                        continue
+                    if start is None:
+                        start = samples / sr
+                        out.put_nowait(SegmentStart(index, chunk.text, start))
+                    out.put_nowait(Audio(chunk.pcm, sr))
+                    samples += len(chunk.pcm)
+                    if chunk.final:
+                        used = chunk.stats.tokens if chunk.stats is not None else 0
+                        tokens += used
+                        out.put_nowait(SegmentEnd(index, chunk.text, start, samples / sr, used))
+                        index, start = index + 1, None
                 if job.cancel.is_set():
                     return
-            if spoken == 0:  # nothing to say: a short silence, so the body is still a playable WAV
-                _, pcm = await asyncio.to_thread(self._synthesize, job, voice, "", seed)
-                out.put_nowait(pcm_bytes(pcm))
+            if index == 0:  # nothing to say: a short silence, so the answer is still playable audio
+                _, pcm = await asyncio.to_thread(self.engine.synthesize, "", **self._engine_args(job, voice, job.seed))
+                out.put_nowait(Audio(pcm, sr))
+                samples += len(pcm)
             job.finished = True
-        except Exception as exc:  # headers are sent: the stream ends early; Job.close logs and counts it
+            out.put_nowait(Done(text="".join(spoken_texts), raw=job.raw_reply, audio_s=samples / sr, tokens=tokens))
+        except Exception as exc:  # the answer has begun: it ends early; Job.close logs and counts it
             logger.exception("request %d: synthesis failed", job.id)
             job.error = exc
+            out.put_nowait(Failed(f"synthesis failed ({type(exc).__name__}); the server log has the details", 500))
         finally:
             out.put_nowait(_END)
             await job.close()  # the work is over: free the admission slot now (a no-op when closed already)
+
+
+async def wav_stream(events: AsyncIterator[Event], sample_rate: int) -> AsyncIterator[bytes]:
+    """A job's events as a WAV stream: the unknown-length header, then the PCM of each Audio event."""
+    yield wav_header(sample_rate, None)
+    async for event in events:
+        if isinstance(event, Audio):
+            yield pcm_bytes(event.pcm)

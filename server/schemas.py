@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from server.audio import AudioFormat
 from server.errors import error_responses
 
 
@@ -47,17 +48,19 @@ class ChatRequest(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0, allow_inf_nan=False, description="LLM temperature for this reply (0: greedy).")
     seed: int | None = Field(None, ge=0, le=2**32 - 1,
                              description="Seed for the LLM and the voice; the same seed and input give the same audio.")
+    response_format: AudioFormat = Field("wav", description="Audio format: wav (default), pcm (raw int16, rate in "
+                                                            "X-Sample-Rate), mp3, opus, ogg (Opus), aac or flac.")
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio", description="sse: server-sent events (reply text, segments with their times, base64 audio in "
+                             "response_format, done); also chosen by `Accept: text/event-stream`.")
 
 
 class SpeakerInfo(BaseModel):
     name: str
+    voice_id: str  # the same as name (what SillyTavern's providers use as the voice)
     language: str  # language the replies are spoken in
     sample_rate: int | None  # None until the voice has been loaded
     loaded: bool  # voice models in memory now
-
-
-class SpeakersResponse(BaseModel):
-    speakers: list[SpeakerInfo]
 
 
 class RequestCounters(BaseModel):
@@ -79,8 +82,11 @@ class HealthResponse(BaseModel):
 
 AUDIO_RESPONSE = {
     200: {
-        "description": "Speech of the character's reply as 16-bit mono PCM WAV.",
-        "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "Speech of the character's reply in response_format (WAV by default), or server-sent "
+                       "events with stream_format sse.",
+        "content": {**{t: {"schema": {"type": "string", "format": "binary"}}
+                       for t in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/aac", "audio/flac", "audio/pcm")},
+                    "text/event-stream": {"schema": {"type": "string"}}},
         "headers": {
             "X-Reply-Text": {"description": "The spoken reply, percent-encoded UTF-8 (non-stream mode).",
                              "schema": {"type": "string"}},

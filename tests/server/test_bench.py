@@ -23,6 +23,10 @@ def test_server_bench_tiny_one_request(tmp_path, demo_cache, capsys):
     assert (req["input"], req["seed"]) == bench.REQUESTS[0]
     assert req["stream"]["ttfa_s"] <= req["stream"]["total_s"]
     assert req["stream"]["bytes"] > bench.WAV_HEADER_BYTES and req["non-stream"]["bytes"] > bench.WAV_HEADER_BYTES
+    assert set(record["formats"]) == set(bench.SPEECH_FORMATS)
+    assert record["formats"]["wav"]["added_vs_wav_ms"] == 0
+    assert set(req["speech_ttfa_s"]) == set(bench.SPEECH_FORMATS)
     table = capsys.readouterr().out
+    assert "| mp3 | " in table and "| opus | " in table
     assert "| stream: time to first audio (after the 44-byte header) |" in table
     assert "max_new_tokens=8" in table and "t2s <= 4 tokens per segment" in table

@@ -141,8 +141,9 @@ def test_missing_field_is_422_naming_it(server):
 
 
 def test_speakers_and_health(server):
-    speakers = httpx.get(f"{server.url}/speakers", timeout=30).json()["speakers"]
+    speakers = httpx.get(f"{server.url}/speakers", timeout=30).json()
     assert [s["name"] for s in speakers] == ["Firefly", "Klee", "Ayaka", "Nahida", "Tribbie", "Yoimiya", "Citlali"]
+    assert all(s["voice_id"] == s["name"] for s in speakers)  # what SillyTavern's provider reads
     assert all(s["language"] == "zh" for s in speakers)
     h = health(server)
     assert h["status"] == "ok" and h["demo"] is True

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from LLM import LLMError
 from server.app import Models, create_app
 from server.errors import RequestError
-from server.pipeline import ChatService
+from server.pipeline import ChatService, wav_stream
 from server.schemas import ChatRequest
-from server.wav import UNKNOWN_SIZE, encode_wav, wav_header
+from server.audio import UNKNOWN_SIZE, encode_wav, wav_header
 
 
 class ScriptedChat:
@@ -82,6 +82,12 @@ async def next_audio(stream) -> bytes:
             return chunk
 
 
+async def wav_of(svc, job):
+    """The job's answer as the WAV stream of stream mode."""
+    voice = await svc.voice(job)
+    return wav_stream(svc.events(job, voice), voice.sample_rate)
+
+
 def with_chunk_tokens(config, n):
     return config.model_copy(update={"server": config.server.model_copy(update={"stream_chunk_tokens": n})})
 
@@ -96,7 +102,7 @@ def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, eng
         svc = ChatService(config, chat, engine)
         job = svc.open_job(request())
         voice = await svc.voice(job)
-        stream = svc.stream(job, voice)
+        stream = wav_stream(svc.events(job, voice), voice.sample_rate)
         header = await stream.__anext__()
         first = await next_audio(stream)  # the LLM is parked after its first sentence until the gate opens
         assert not chat.finished
@@ -124,7 +130,7 @@ def test_chunked_stream_has_the_length_of_whole_segments(demo_config, engine):
         async def main():
             svc = ChatService(with_chunk_tokens(demo_config, n), ScriptedChat(["你好呀旅行者。", "今天天气很好。"]), engine)
             job = svc.open_job(request(seed=7))
-            parts = [c async for c in svc.stream(job, await svc.voice(job))]
+            parts = [c async for c in (await wav_of(svc, job))]
             await job.close()
             return parts
         return run(main())
@@ -140,7 +146,7 @@ def test_closing_a_stream_stops_the_llm_and_counts_a_cancel(demo_config, engine)
         chat = ScriptedChat(["你好呀。"], forever=True)
         svc = ChatService(demo_config, chat, engine)
         job = svc.open_job(request())
-        stream = svc.stream(job, await svc.voice(job))
+        stream = await wav_of(svc, job)
         await stream.__anext__()
         await next_audio(stream)
         await stream.aclose()  # what the server does when the client goes away
@@ -157,7 +163,7 @@ def test_stream_of_a_reply_with_nothing_to_say_is_a_short_silence(demo_config, e
     async def main():
         svc = ChatService(demo_config, ScriptedChat(["（微笑）", "😀"]), engine)
         job = svc.open_job(request())
-        chunks = [c async for c in svc.stream(job, await svc.voice(job))]
+        chunks = [c async for c in (await wav_of(svc, job))]
         await job.close()
         return chunks
 
@@ -250,7 +256,7 @@ def test_preload_voices_loads_every_speaker_at_start(demo_config, engine):
     config = demo_config.model_copy(update={"tts": demo_config.tts.model_copy(update={"preload_voices": True})})
     app = create_app(config, mode="stream", models=Models(chat=ScriptedChat([]), engine=engine))
     with TestClient(app) as client:
-        speakers = client.get("/speakers").json()["speakers"]
+        speakers = client.get("/speakers").json()
     assert [s["loaded"] for s in speakers] == [True] * 7
     assert {s["sample_rate"] for s in speakers} == {32000}
 
@@ -268,3 +274,21 @@ def test_t2s_batch_from_the_config_reaches_the_engine_and_a_non_stream_reply(dem
     assert r.status_code == 200
     pcm, sr = sf.read(io.BytesIO(r.content), dtype="int16")
     assert sr == 32000 and pcm.size > 0
+
+
+def test_speech_routes_share_the_admission_limit(demo_config, engine):
+    config = demo_config.model_copy(update={"server": demo_config.server.model_copy(
+        update={"max_pending_requests": 1, "retry_after_s": 7})})
+    app = create_app(config, mode="stream", models=Models(chat=ScriptedChat([]), engine=engine))
+    with TestClient(app) as client:
+        held = app.state.service.open_job(request())  # the only slot is taken
+        answers = [client.post("/v1/audio/speech", json={"model": "tts-1", "input": "你好", "voice": "Nahida"}),
+                   client.get("/tts", params={"text": "你好", "cha_name": "Nahida"}),
+                   client.post("/", json={"text": "你好", "ref_audio_path": "./参考音频/Nahida.wav"}),
+                   client.post("/tts", json={"text": "你好", "text_lang": "zh", "speaker": "Nahida"})]
+        for r in answers:
+            assert (r.status_code, r.headers["retry-after"]) == (503, "7")
+            assert r.json()["detail"].startswith("busy: 1 requests in progress")
+        run(held.close())
+        assert client.get("/health").json()["requests"]["rejected"] == 4
+        assert client.post("/tts", json={"text": "你好", "text_lang": "zh", "speaker": "Nahida"}).status_code == 200

@@ -122,5 +122,6 @@ def test_soak_sixteen_clients_four_voices_memory_flat(demo_cache, tmp_path, scri
         memory = soak(server, plan(clients=16, per_client=3, voices=4), rounds=4)
     finally:
         stop_server(server)
+    print(f"\n{script}: server RSS after each round: {', '.join(f'{m / 1024:.0f} MB' for m in memory)}")
     # the first round loads everything; later rounds must not keep growing
     assert max(memory[1:]) <= memory[1] * 1.10 + 50_000, memory

@@ -1,0 +1,80 @@
+"""chat2audio's own routes: ``POST /chat2audio`` (the reply as speech: one file, a stream, or
+events), ``GET /speakers``, ``GET /health``."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server.audio import encode, open_encoder
+from server.pipeline import ClientGone, run_until_disconnect
+from server.responses import (
+    CLIENT_GONE,
+    audio_headers,
+    chat_events,
+    event_stream,
+    service,
+    stream_audio,
+)
+from server.schemas import AUDIO_RESPONSE, ChatRequest, HealthResponse, RequestCounters, SpeakerInfo
+
+router = APIRouter()
+
+
+def wants_events(body: ChatRequest, request: Request) -> bool:
+    return body.stream_format == "sse" or "text/event-stream" in request.headers.get("accept", "")
+
+
+@router.post("/chat2audio", response_class=Response, responses=AUDIO_RESPONSE,
+             summary="The character's reply as speech",
+             description="Stream mode: audio sent while the LLM is still writing. Non-stream mode: one file, "
+                         "the reply text in X-Reply-Text. Either mode with `stream_format: sse` (or "
+                         "`Accept: text/event-stream`): server-sent events with the reply text as it is written, "
+                         "each spoken segment's text and time span, and base64 audio.")
+async def chat2audio(body: ChatRequest, request: Request) -> Response:
+    svc = service(request)
+    job = svc.open_job(body)
+    fmt = body.response_format
+    if wants_events(body, request):
+        return await event_stream(request, job, fmt, chat_events)
+    if request.app.state.mode == "stream":
+        return await stream_audio(request, job, fmt)
+
+    async def work():
+        return await svc.reply(job, await svc.voice(job))
+
+    try:
+        spoken = await run_until_disconnect(job, work(), request.receive)
+    except ClientGone:
+        return Response(status_code=CLIENT_GONE)
+    finally:
+        await job.close()
+    encoder = open_encoder(fmt, spoken.sample_rate)
+    audio = spoken.wav if fmt == "wav" else encode(spoken.pcm, spoken.sample_rate, fmt)
+    return Response(audio, media_type=encoder.content_type,
+                    headers={**audio_headers(encoder), "X-Reply-Text": quote(spoken.text, safe="")})
+
+
+@router.get("/speakers", response_model=list[SpeakerInfo], summary="The speakers of the config",
+            description="A JSON array (the shape SillyTavern's GPT-SoVITS-V2 provider reads): `name` and "
+                        "`voice_id` are the speaker's name.")
+async def speakers(request: Request) -> list[SpeakerInfo]:
+    svc = service(request)
+    loaded = set(svc.voices.loaded())
+    return [SpeakerInfo(name=name, voice_id=name, language=svc.config.speaker(name).language,
+                        sample_rate=svc.voices.sample_rate(name), loaded=name in loaded)
+            for name in svc.config.speaker_names()]
+
+
+@router.get("/health", response_model=HealthResponse, summary="Liveness and request counters")
+async def health(request: Request) -> HealthResponse:
+    svc = service(request)
+    c = svc.counters
+    running = sum(1 for t in threading.enumerate() if t.name.startswith("llm-generate-"))
+    return HealthResponse(status="ok", mode=request.app.state.mode, demo=svc.demo,
+                          requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
+                                                   failed=c.failed, rejected=c.rejected),
+                          llm_generations_running=running, voices_loaded=svc.voices.loaded())
