@@ -2,7 +2,8 @@
 
 Routes (``server.routes``): ``POST /chat2audio`` (the reply as one file, a stream, or events),
 ``GET /speakers``, ``GET /health``; OpenAI's speech API under ``/v1``; GPT-SoVITS api_v2's
-``/tts`` and SillyTavern's providers (``POST /``, ``/character_list``). OpenAPI docs at ``/docs``,
+``/tts`` and SillyTavern's providers (``POST /``, ``/character_list``); the page at ``GET /``
+(files under ``/ui/``). OpenAPI docs at ``/docs``,
 served with their own assets (no CDN). Models load in the lifespan (once, at start), never at import.
 """
 
@@ -22,7 +23,7 @@ from server.body_limit import BodyLimit
 from server.config import AppConfig
 from server.errors import install_error_handlers
 from server.pipeline import ChatService
-from server.routes import chat, gpt_sovits, openai
+from server.routes import chat, gpt_sovits, openai, page
 
 logger = logging.getLogger(__name__)
 
@@ -118,4 +119,6 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
     app.include_router(chat.router)
     app.include_router(openai.router)
     app.include_router(gpt_sovits.router)
+    app.include_router(page.router)
+    page.mount_assets(app)
     return app

@@ -30,6 +30,7 @@ def test_the_wheel_installs_and_imports_outside_the_repository(tmp_path):
         metadata = zf.read(next(n for n in names if n.endswith("/METADATA"))).decode()
     expected = {str(p.relative_to(ROOT)) for name in PACKAGES for p in (ROOT / name).rglob("*.py")
                 if "__pycache__" not in p.parts}
+    expected |= {f"server/static/{f}" for f in ("index.html", "app.js", "app.css")}  # the page
     assert expected <= names
     assert not any(n.startswith("tests/") for n in names)
     assert "Requires-Dist: fastapi" in metadata and "Requires-Python: >=3.11" in metadata
