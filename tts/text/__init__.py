@@ -1,6 +1,7 @@
 """Text frontend: text -> GPT-SoVITS phone ids (+ word2ph for BERT), identical to upstream v1/v2.
 
-``text_to_phones(text, language="zh", version="v2")`` is the whole pipeline: language split,
+``text_to_phones(text, language="zh", version="v2")`` is the whole pipeline: Chinese readings of
+numbers and symbols in Chinese sentences (``zh_normalization.spoken``), language split,
 normalization, g2p (optionally with a g2pW model), symbol ids, and upstream's "fewer than 6
 phones -> put '.' in front and redo" rule. ``Frontend`` keeps an optional g2pW model loaded.
 """
@@ -17,6 +18,7 @@ from .cleaner import clean_text
 from .phones import PhonePiece, Phones
 from .symbols import SYMBOLS_V1, SYMBOLS_V2, symbol_to_id
 from .zh_g2p import ChineseG2P
+from .zh_normalization.spoken import read_aloud
 
 if TYPE_CHECKING:
     from .g2pw import G2PW
@@ -83,7 +85,9 @@ class Frontend:
             raise ValueError(f"language {language!r} is not supported; expected one of {LANGUAGES}")
         if version not in self._zh:
             raise ValueError(f"version {version!r} is not supported; expected one of {tuple(self._zh)}")
-        text = re.sub(r" {2,}", " ", text)
+        # numbers, money, units, dates and symbols of Chinese sentences read in Chinese, before the
+        # language split could send them to the English g2p (upstream splits first)
+        text = re.sub(r" {2,}", " ", read_aloud(text, language))
         phones = self._phones(text, language, version)
         if len(phones) < MIN_PHONES:
             phones = self._phones("." + text, language, version)
