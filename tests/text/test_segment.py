@@ -150,3 +150,17 @@ def test_flush_resets_state():
 def test_bad_limits_are_rejected_with_their_values():
     with pytest.raises(ValueError, match="max_chars=3"):
         IncrementalSegmenter(first_min_chars=4, min_chars=5, max_chars=3)
+
+
+@pytest.mark.parametrize("text, segments", [
+    ("他的邮箱是test@example.com，有事找他。", ["他的邮箱是test@example.com，", "有事找他。"]),
+    ("网址是www.bilibili.com。", ["网址是www.bilibili.com。"]),
+    ("访问baidu.com搜索。", ["访问baidu.com搜索。"]),
+    ("abc,def.ghi!jkl?", ["abc,def.", "ghi!jkl?"]),  # not an address: upstream's cut stays
+])
+def test_addresses_are_not_cut_at_their_dots(text, segments):
+    assert split_for_synthesis(text, "zh") == segments
+    streamed = IncrementalSegmenter(first_min_chars=2, min_chars=2)
+    out = [s for ch in text for s in streamed.feed(ch)] + streamed.flush()
+    assert "".join(out) == text
+    assert not any(s.endswith(("example.", "www.", "baidu.")) for s in out)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from .zh_normalization.spoken import ADDRESS
+
 # Marks that may end a segment (upstream's `splits`): checked on the last character.
 SPLIT_MARKS = frozenset("，。？！,.?!~:：—…")
 # Marks after which cut5 cuts ("." between two digits excepted).
@@ -27,8 +29,38 @@ def collapse_punctuation(text: str) -> str:
     return _COLLAPSE_RE.sub(r"\1", text)
 
 
+def _inside_token(text: str, i: int) -> bool:
+    """True when the "." at ``text[i]`` is inside a number (3.14, as upstream) or inside an e-mail or
+    web address (test@example.com, www.bilibili.com), where nobody pauses."""
+    if not 0 < i < len(text) - 1:
+        return False
+    if text[i - 1].isdigit() and text[i + 1].isdigit():
+        return True
+    start, end = i, i + 1
+    while start > 0 and _ADDRESS_CHAR.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and _ADDRESS_CHAR.match(text[end]):
+        end += 1
+    return any(m.start() <= i < m.end() for m in ADDRESS.finditer(text, start, end))
+
+
+_ADDRESS_CHAR = re.compile(r"[A-Za-z0-9._%+@/:-]")
+
+
+def _address_may_go_on(buf: str, i: int) -> bool:
+    """The "." at ``buf[i]`` follows a Latin letter or digit and the word after it runs to the end of
+    the buffer: whether it is inside an address is not known yet."""
+    if i == 0 or not (buf[i - 1].isascii() and buf[i - 1].isalnum()):
+        return False
+    j = i + 1
+    while j < len(buf) and _ADDRESS_CHAR.match(buf[j]):
+        j += 1
+    return j == len(buf)
+
+
 def cut5(text: str) -> list[str]:
-    """Cut after each mark of ``CUT5_MARKS`` (not a "." between digits); drop mark-only pieces.
+    """Cut after each mark of ``CUT5_MARKS`` (not a "." inside a number, address or file name, see
+    ``_inside_token``); drop mark-only pieces.
 
     Newlines are kept inside pieces; :func:`split_for_synthesis` splits on them afterwards.
     """
@@ -38,7 +70,7 @@ def cut5(text: str) -> list[str]:
     for i, ch in enumerate(text):
         if ch not in CUT5_MARKS:
             continue
-        if ch == "." and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+        if ch == "." and _inside_token(text, i):
             continue
         pieces.append(text[start : i + 1])
         start = i + 1
@@ -129,8 +161,11 @@ _TRAILING = frozenset(_BOUNDARY | set("?!~:：—…”’」』）)】》〉] \
 
 
 def _is_number_mark(text: str, i: int) -> bool:
-    """True when text[i] is "." or "," between two digits (3.14, 1,000): not a boundary."""
-    return text[i] in ".," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+    """True when text[i] is "," between two digits (1,000) or a "." inside a token (3.14, example.com):
+    not a boundary."""
+    if text[i] == ".":
+        return _inside_token(text, i)
+    return text[i] == "," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
 
 
 def _content_len(text: str) -> int:
@@ -213,6 +248,8 @@ class IncrementalSegmenter:
                 continue
             if buf[i] in ".," and i > 0 and buf[i - 1].isdigit() and i == len(buf) - 1 and not final:
                 break  # "3." may become "3.14": wait for the next character
+            if buf[i] == "." and not final and _address_may_go_on(buf, i):
+                break  # "example." or "example.c" may become "example.com": wait for the rest of the word
             k = i + 1
             while k < len(buf) and buf[k] in _TRAILING and not _is_number_mark(buf, k):
                 k += 1

@@ -107,6 +107,13 @@ _MEASURE = QUANTIFIERS  # upstream's measure words: 个 元 年 页 ...
 _FOLD = str.maketrans({c: chr(ord(c) - 0xFEE0) for c in FULL_WIDTH_FOLDED})
 
 
+TOP_LEVEL_DOMAINS = ("com", "cn", "net", "org", "io", "ai", "edu", "gov", "dev", "app")
+# an e-mail or web address, as the segmenter must keep it whole (its dots are not sentence ends)
+ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|(?:https?://)?www\.[A-Za-z0-9./_-]+|"
+                     r"https?://[A-Za-z0-9./_-]+|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:"
+                     + "|".join(TOP_LEVEL_DOMAINS) + r")(?![A-Za-z0-9])(?:/[A-Za-z0-9_./-]*)?")
+
+
 def _fold(m: re.Match) -> str:
     return m.group(0).translate(_FOLD)
 
@@ -259,7 +266,7 @@ RULES: tuple[Rule, ...] = (
           ("xiao_ming2024@qq.com", "xiao 下划线 ming 二零二四 艾特 qq 点 com"))),
     Rule("web address", re.compile(
         r"(https?://)?((?:www\.)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|(?<=://)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|"
-        r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|cn|net|org|io|ai|edu|gov|dev|app))"
+        r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:" + "|".join(TOP_LEVEL_DOMAINS) + r"))"
         r"(/[A-Za-z0-9_./-]*)?(?![A-Za-z0-9])"), _url,
         (("www.bilibili.com", " 三W 点 bilibili 点 com "), ("https://github.com/openai", " github 点 com 斜杠 openai "))),
     Rule("year-month-day", re.compile(r"(\d{4})([-/.])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?!\d)"),
