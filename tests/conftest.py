@@ -16,3 +16,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sv_checkpoint(tmp_path_factory):
+    """The random-weight speaker-verification file of v2Pro voices (upstream's one size, ~215 MB), built once."""
+    from tts.builders import build_sv_checkpoint
+
+    return build_sv_checkpoint(tmp_path_factory.mktemp("sv") / "pretrained_eres2netv2w24s4ep4.ckpt", seed=0)

@@ -79,8 +79,7 @@ def test_v1_layout_is_detected_by_embedding_rows(tmp_path):
     assert load_sovits(path).version == "v1"
 
 
-@pytest.mark.parametrize("head,name", [(b"02", "v3"), (b"03", "v3-LoRA"), (b"04", "v4-LoRA"),
-                                       (b"05", "v2Pro"), (b"06", "v2ProPlus")])
+@pytest.mark.parametrize("head,name", [(b"02", "v3"), (b"03", "v3-LoRA"), (b"04", "v4-LoRA")])
 def test_newer_versions_are_refused_by_tag(tmp_path, tiny, head, name):
     path = _with_head(tiny, tmp_path / "new.pth", head)
     with pytest.raises(CheckpointError, match=f"not supported yet: {name}") as exc:
@@ -88,11 +87,17 @@ def test_newer_versions_are_refused_by_tag(tmp_path, tiny, head, name):
     assert str(path) in str(exc.value)
 
 
-def test_untagged_v2pro_and_v3_layouts_are_refused(tmp_path, tiny_weights):
+@pytest.mark.parametrize("head,name", [(b"05", "v2Pro"), (b"06", "v2ProPlus")])
+def test_a_v2pro_tag_on_v2_weights_is_an_error(tmp_path, tiny, head, name):
+    path = _with_head(tiny, tmp_path / "new.pth", head)
+    with pytest.raises(CheckpointError, match=f"new.pth: tagged {name} but lacks the speaker-verification layers"):
+        load_sovits(path)
+
+
+def test_untagged_v2pro_layout_is_a_v2pro_file_and_v3_is_refused(tmp_path, tiny_weights):
     hps = sovits_hps("tiny")
     pro = dict(tiny_weights, **{"sv_emb.weight": torch.zeros(512, 4), "sv_emb.bias": torch.zeros(512)})
-    with pytest.raises(CheckpointError, match="not supported yet: v2Pro"):
-        read_sovits_file(save_sovits_file(tmp_path / "pro.pth", pro, hps, "x"))
+    assert read_sovits_file(save_sovits_file(tmp_path / "pro.pth", pro, hps, "x")).version == "v2Pro"
     v3 = {k: v for k, v in tiny_weights.items() if not k.startswith("enc_p.text_embedding")}
     with pytest.raises(CheckpointError, match="not supported yet: v3"):
         read_sovits_file(save_sovits_file(tmp_path / "v3.pth", v3, hps, "x"))

@@ -4,6 +4,7 @@
 - ``build_sovits_checkpoint(path, size, seed, version_tag=None)``: SoVITS ``.pth``
 - ``build_bert_folder(path, size)`` / ``build_hubert_folder(path, size)``: Hugging Face folders
 - ``build_g2pw_folder(path)``: a g2pW model folder
+- ``build_sv_checkpoint(path, seed)``: the v2Pro speaker-verification ``.ckpt`` (one size: upstream's)
 - ``build_tts_models(root, size, seed) -> TTSModelPaths``: all of a voice's files plus a
   synthetic reference recording and its transcript, built once per (root, size, seed).
 
@@ -28,6 +29,7 @@ _EXPORTS = {
     "build_bert_folder": "tts.builders.bert",
     "build_hubert_folder": "tts.builders.hubert",
     "build_g2pw_folder": "tts.builders.g2pw",
+    "build_sv_checkpoint": "tts.builders.sv",
 }
 
 __all__ = ["TTSModelPaths", "build_reference_audio", "build_tts_models", *_EXPORTS]

@@ -53,13 +53,26 @@ TINY_MODEL_OVERRIDES: dict[str, Any] = {
 }
 
 
+# upstream configs/s2v2Pro.json and s2v2ProPlus.json differ from s2.json only here
+V2PRO_OVERRIDES: dict[str, Any] = {"gin_channels": 1024, "p_dropout": 0.0}
+V2PROPLUS_OVERRIDES: dict[str, Any] = {**V2PRO_OVERRIDES, "upsample_initial_channel": 768,
+                                       "upsample_kernel_sizes": [20, 16, 8, 2, 2]}
+VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
+
+
 def sovits_hps(size: str = "tiny", version: str = "v2") -> dict[str, Any]:
-    """The hps dict a training run of ``size`` ("tiny" or "full") would save."""
+    """The hps dict a training run of ``size`` ("tiny" or "full") and ``version`` would save."""
     if size not in ("tiny", "full"):
         raise ValueError(f"size must be 'tiny' or 'full', got {size!r}")
     hps = copy.deepcopy(FULL_HPS)
+    if version == "v2Pro":
+        hps["model"].update(V2PRO_OVERRIDES)
+    elif version == "v2ProPlus":
+        hps["model"].update(V2PROPLUS_OVERRIDES)
     if size == "tiny":
         hps["model"].update(TINY_MODEL_OVERRIDES)
+        if version == "v2ProPlus":  # keep Plus's wider first stage, scaled down like the rest
+            hps["model"]["upsample_initial_channel"] = 64
     hps["model"]["version"] = version
     hps["name"] = f"random-{size}"
     hps["save_weight_dir"] = "SoVITS_weights"
@@ -127,13 +140,17 @@ def build_sovits_checkpoint(path: str | Path, size: str = "tiny", seed: int = 0,
     """Write a random-weight SoVITS ``.pth`` ("tiny" or "full" = upstream s2.json), deterministic in ``seed``.
 
     ``version`` "v1" writes the v1 layout (322-symbol embedding, reference encoder on
-    all 1025 bins); ``version_tag`` optionally tags the file as upstream's newer saves do.
+    all 1025 bins), "v2Pro"/"v2ProPlus" upstream's v2Pro layouts (tagged 05/06, as upstream always
+    saves them, unless ``version_tag`` says otherwise); ``version_tag`` optionally tags v1/v2 files
+    as upstream's newer saves do.
     ``output_gain`` scales the decoder's last convolution (``dec.conv_post``, before its tanh):
     random weights speak at about -53 dBFS, so demo mode raises them to a speech-like level;
     1 keeps the weights as drawn (tests and goldens).
     """
-    if version not in ("v1", "v2"):
-        raise ValueError(f"version must be 'v1' or 'v2', got {version!r}")
+    if version not in VERSIONS:
+        raise ValueError(f"version must be one of {', '.join(VERSIONS)}, got {version!r}")
+    if version_tag is None and version in ("v2Pro", "v2ProPlus"):
+        version_tag = version
     hps = sovits_hps(size, version)
     cfg = SoVITSConfig.from_checkpoint_config(hps, version)
     weights = random_sovits_weights(cfg, seed)

@@ -134,6 +134,18 @@ def spectrogram(wav: np.ndarray | torch.Tensor, cfg: STFTConfig) -> torch.Tensor
     return spec[0]  # (bins, frames)
 
 
+def reference_wav16k_for_sv(path: str | Path, sampling_rate: int) -> torch.Tensor:
+    """The speaker-verification input of a reference (v2Pro), as upstream makes it: the audio at the
+    SoVITS rate (as for the spectrogram), divided by min(2, peak) when it peaks above 1, then
+    windowed-sinc resampled to 16 kHz. 1-D float32."""
+    wav, sr = read_audio(path)
+    y = resample_sinc(wav, sr, sampling_rate)
+    peak = y.abs().max()
+    if peak > 1:
+        y = y / torch.clamp(peak, max=2.0)
+    return resample_sinc(y, sampling_rate, 16000)
+
+
 def reference_spectrogram(path: str | Path, cfg: STFTConfig, sampling_rate: int) -> torch.Tensor:
     """The reference spectrogram of a file at the SoVITS model's rate, (bins, frames).
 

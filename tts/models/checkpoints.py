@@ -34,7 +34,7 @@ VERSION_TAGS: dict[bytes, str] = {
     b"05": "v2Pro",
     b"06": "v2ProPlus",
 }
-SUPPORTED_VERSIONS = ("v1", "v2")
+SUPPORTED_VERSIONS = ("v1", "v2", "v2Pro", "v2ProPlus")
 V1_SYMBOLS = 322
 V2_SYMBOLS = 732
 
@@ -101,7 +101,7 @@ _restricted_pickle = SimpleNamespace(Unpickler=_RestrictedUnpickler, load=pickle
 class SoVITSFile:
     """A SoVITS checkpoint as read from disk.
 
-    ``version`` is "v1" or "v2" (the symbol table the text embedding uses);
+    ``version`` is "v1", "v2", "v2Pro" or "v2ProPlus" (symbol table, speaker-verification input);
     ``tag`` the version tag found in the first bytes, or None for plain zip files;
     ``weights`` the state dict as stored (fp16, without ``enc_q``); ``config`` plain dicts.
     """
@@ -124,16 +124,26 @@ def read_version_tag(path: Path, head: bytes) -> str | None:
                                 f"or a version tag 00-06")
 
 
+def peek_sovits_version(path: str | Path) -> str | None:
+    """The version a SoVITS file's tag announces, read from its first two bytes only (None for an
+    untagged or unreadable file: its weights decide when it is loaded)."""
+    try:
+        with open(path, "rb") as f:
+            return VERSION_TAGS.get(f.read(2))
+    except OSError:
+        return None
+
+
 def _unsupported(path: Path, version: str) -> CheckpointError:
-    return CheckpointError(path, f"not supported yet: {version} (only v1 and v2 SoVITS files load)")
+    return CheckpointError(path, f"not supported yet: {version} (v1, v2, v2Pro and v2ProPlus SoVITS files load)")
 
 
 def read_sovits_file(path: str | Path) -> SoVITSFile:
     """Read and check an upstream SoVITS ``.pth`` file without executing pickled code.
 
     Raises CheckpointError naming the file for: missing files, truncated or corrupt
-    archives, unknown tags, disallowed pickled globals, missing keys, and versions
-    other than v1/v2 ("not supported yet: v2Pro", ...).
+    archives, unknown tags, disallowed pickled globals, missing keys, and v3/v4 files
+    ("not supported yet: v3", ...).
     """
     path = Path(path)
     try:
@@ -171,18 +181,24 @@ def _check_contents(path: Path, tag: str | None, obj: Any) -> SoVITSFile:
         raise CheckpointError(path, "'config' lacks the 'model' and 'data' sections")
     if "lora_rank" in obj:
         raise _unsupported(path, "v3/v4 LoRA")
-    if any(k.startswith("sv_emb.") or k.startswith("ge_to512.") for k in weights):
-        raise _unsupported(path, "v2Pro/v2ProPlus")
     emb = weights.get("enc_p.text_embedding.weight")
     if emb is None or any(k.startswith("cfm.") for k in weights):
         raise _unsupported(path, "v3/v4")
     rows = emb.shape[0]
-    if rows == V1_SYMBOLS:
-        version = "v1"
-    elif rows == V2_SYMBOLS:
-        version = "v2"
-    else:
+    if rows not in (V1_SYMBOLS, V2_SYMBOLS):
         raise CheckpointError(path, f"enc_p.text_embedding.weight has {rows} rows; expected {V1_SYMBOLS} (v1) "
-                                    f"or {V2_SYMBOLS} (v2)")
+                                    f"or {V2_SYMBOLS} (v2 and later)")
+    has_sv = any(k.startswith("sv_emb.") for k in weights)
+    if tag in ("v2Pro", "v2ProPlus"):
+        version = tag
+    elif has_sv and tag is None:  # untagged v2Pro files (upstream's pretrained ones): the training config names the version
+        named = config.get("model", {}).get("version")
+        plus = config.get("model", {}).get("upsample_initial_channel") == 768
+        version = named if named in ("v2Pro", "v2ProPlus") else ("v2ProPlus" if plus else "v2Pro")
+    else:
+        version = "v1" if rows == V1_SYMBOLS else "v2"
+    if (version in ("v2Pro", "v2ProPlus")) != has_sv:
+        raise CheckpointError(path, f"tagged {version} but {'has' if has_sv else 'lacks'} the speaker-verification "
+                                    "layers (sv_emb.*)")
     return SoVITSFile(path=path, version=version, tag=tag, weights=weights, config=config,
                       info=str(obj.get("info", "")))

@@ -1,9 +1,10 @@
-"""SoVITS v1/v2 synthesizer (upstream ``SynthesizerTrn``), inference path only.
+"""SoVITS v1/v2/v2Pro/v2ProPlus synthesizer (upstream ``SynthesizerTrn``), inference path only.
 
 Semantic tokens + target phones + a reference spectrogram -> waveform. The
 module tree mirrors upstream's state-dict keys (``enc_p.*``, ``dec.*``, ``flow.*``,
 ``ref_enc.*``, ``ssl_proj.*``, ``quantizer.*``; no ``enc_q``, which trained files
-drop), so files load with strict key matching.
+drop), so files load with strict key matching. v2Pro and v2ProPlus add a speaker-verification
+embedding (``sv_emb``, ``ge_to512``, ``prelu``; see ``tts.models.sv``) to the reference encoder's.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ logger = logging.getLogger(__name__)
 SSL_DIM = 768  # HuBERT-base hidden size
 V2_REF_BINS = 704  # v2's reference encoder sees only the lowest 704 spectrogram bins
 CODEBOOK_BINS = 1024
+V2PRO_VERSIONS = ("v2Pro", "v2ProPlus")
+MRTE_GE_DIM = 512  # the text encoder's speaker input: gin for v1/v2, ge_to512(ge) for v2Pro
 
 
 @dataclass(frozen=True)
 class SoVITSConfig:
     """Everything the synthesizer is built from, read from the checkpoint's own config."""
 
-    version: str = "v2"  # "v1" or "v2": symbol table and reference-encoder input
+    version: str = "v2"  # "v1", "v2", "v2Pro" or "v2ProPlus": symbol table, reference-encoder input, SV input
     sampling_rate: int = 32000  # output sample rate (data.sampling_rate)
     filter_length: int = 2048  # STFT size of the reference spectrogram
     hop_length: int = 640  # STFT hop; equals prod(upsample_rates)
@@ -72,6 +75,16 @@ class SoVITSConfig:
     def ref_bins(self) -> int:
         """Spectrogram bins the reference encoder reads."""
         return self.spec_channels if self.version == "v1" else V2_REF_BINS
+
+    @property
+    def is_v2pro(self) -> bool:
+        """The model takes a speaker-verification embedding (v2Pro, v2ProPlus)."""
+        return self.version in V2PRO_VERSIONS
+
+    @property
+    def symbols(self) -> str:
+        """The phone symbol table the text frontend uses: "v1", or "v2" (v2 and every later version)."""
+        return "v1" if self.version == "v1" else "v2"
 
     @property
     def n_symbols(self) -> int:
@@ -128,7 +141,7 @@ class TextEncoder(nn.Module):
         self.encoder_ssl = AttentionEncoder(h, cfg.filter_channels, cfg.n_heads, cfg.n_layers // 2, cfg.kernel_size)
         self.encoder_text = AttentionEncoder(h, cfg.filter_channels, cfg.n_heads, cfg.n_layers, cfg.kernel_size)
         self.text_embedding = nn.Embedding(cfg.n_symbols, h)
-        self.mrte = MRTE(h, 512, 4)
+        self.mrte = MRTE(h, MRTE_GE_DIM, 4)
         self.encoder2 = AttentionEncoder(h, cfg.filter_channels, cfg.n_heads, cfg.n_layers // 2, cfg.kernel_size)
         self.proj = nn.Conv1d(h, cfg.inter_channels * 2, 1)
 
@@ -169,10 +182,25 @@ class SynthesizerTrn(nn.Module):
         self.ref_enc = MelStyleEncoder(cfg.ref_bins, style_vector_dim=cfg.gin_channels)
         self.ssl_proj = nn.Conv1d(SSL_DIM, SSL_DIM, 2, stride=2)  # 50 Hz HuBERT -> 25 Hz tokens
         self.quantizer = ResidualVectorQuantizer(SSL_DIM, CODEBOOK_BINS, 1)
+        if cfg.is_v2pro:
+            from tts.models.sv import EMBEDDING_DIM
 
-    def speaker_embedding(self, refer_spec: torch.Tensor) -> torch.Tensor:
-        """refer_spec (1, bins, F) -> ge (1, gin, 1)."""
-        return self.ref_enc(refer_spec[:, : self.cfg.ref_bins])
+            self.sv_emb = nn.Linear(EMBEDDING_DIM, cfg.gin_channels)
+            self.ge_to512 = nn.Linear(cfg.gin_channels, MRTE_GE_DIM)
+            self.prelu = nn.PReLU(num_parameters=cfg.gin_channels)
+
+    def speaker_embedding(self, refer_spec: torch.Tensor, sv_emb: torch.Tensor | None = None) -> torch.Tensor:
+        """refer_spec (1, bins, F) [+ v2Pro: sv_emb (1, 20480)] -> ge (1, gin, 1)."""
+        ge = self.ref_enc(refer_spec[:, : self.cfg.ref_bins])  # (1, gin, 1)
+        if self.cfg.is_v2pro:
+            ge = self.prelu(ge + self.sv_emb(sv_emb).unsqueeze(-1))
+        return ge
+
+    def text_ge(self, ge: torch.Tensor) -> torch.Tensor:
+        """The speaker input of the text encoder: ge itself, or for v2Pro its 512-dim projection."""
+        if self.cfg.is_v2pro:
+            return self.ge_to512(ge.transpose(2, 1)).transpose(2, 1)  # (1, 512, 1)
+        return ge
 
     def extract_latent(self, ssl: torch.Tensor) -> torch.Tensor:
         """HuBERT features (1, 768, T) -> codes (n_q, 1, T // 2)."""
@@ -183,7 +211,7 @@ class SynthesizerTrn(nn.Module):
         """codes (n_q, 1, T), phones (1, N), ge (1, gin, 1) -> mean and log-scale of the latent
         prior, (1, C, T') each, T' = 2T at speed 1 (50 latent frames per second)."""
         quantized = self.quantizer.decode(codes).repeat_interleave(2, dim=-1)  # (1, 768, 2T): 25 -> 50 Hz
-        return self.enc_p(quantized, phones, ge, speed)
+        return self.enc_p(quantized, phones, self.text_ge(ge), speed)
 
     def decode(self, codes: torch.Tensor, phones: torch.Tensor, ge: torch.Tensor, noise: torch.Tensor | None,
                noise_scale: float, speed: float, generator: torch.Generator | None) -> torch.Tensor:
@@ -233,17 +261,33 @@ class SoVITSModel:
         return codes[0, 0]
 
     @torch.inference_mode()
-    def speaker_embedding(self, refer_spec: torch.Tensor) -> torch.Tensor:
-        """Reference spectrogram (bins, frames) or (1, bins, frames) -> ge (1, gin, 1); cacheable per voice."""
+    def speaker_embedding(self, refer_spec: torch.Tensor, sv_emb: torch.Tensor | None = None) -> torch.Tensor:
+        """Reference spectrogram (bins, frames) or (1, bins, frames) -> ge (1, gin, 1); cacheable per voice.
+
+        ``sv_emb``: the reference's speaker-verification embedding (20480,) from ``tts.models.sv``;
+        required by v2Pro/v2ProPlus models, refused by v1/v2 ones.
+        """
         spec = refer_spec if refer_spec.dim() == 3 else refer_spec.unsqueeze(0)
         if spec.shape[1] != self.config.spec_channels:
             raise ValueError(f"reference spectrogram must have {self.config.spec_channels} bins, got {spec.shape[1]}")
-        return self.net.speaker_embedding(spec.to(self.device, self.dtype))
+        if self.config.is_v2pro and sv_emb is None:
+            raise ValueError(f"a {self.version} model needs sv_emb, the reference's speaker-verification embedding "
+                             "(tts.models.load_sv(...).embed(wav16k))")
+        if not self.config.is_v2pro and sv_emb is not None:
+            raise ValueError(f"sv_emb is only for v2Pro/v2ProPlus models; this one is {self.version}")
+        if sv_emb is not None:
+            from tts.models.sv import EMBEDDING_DIM
+
+            sv_emb = torch.as_tensor(sv_emb).to(self.device, self.dtype).reshape(1, -1)  # (1, 20480)
+            if sv_emb.shape[1] != EMBEDDING_DIM:
+                raise ValueError(f"sv_emb must have {EMBEDDING_DIM} values, got {sv_emb.shape[1]}")
+        return self.net.speaker_embedding(spec.to(self.device, self.dtype), sv_emb)
 
     @torch.inference_mode()
     def decode(self, tokens: torch.Tensor, phone_ids: torch.Tensor | list[int], refer_spec: torch.Tensor | None = None,
                *, noise_scale: float = 0.5, speed: float = 1.0, generator: torch.Generator | None = None,
-               ge: torch.Tensor | None = None, noise: torch.Tensor | None = None) -> torch.Tensor:
+               ge: torch.Tensor | None = None, noise: torch.Tensor | None = None,
+               sv_emb: torch.Tensor | None = None) -> torch.Tensor:
         """Semantic tokens (1-D, 25 Hz) + target phone ids + reference spectrogram (1025, frames)
         -> 1-D float waveform at ``config.sampling_rate``.
 
@@ -251,7 +295,8 @@ class SoVITSModel:
         Noise is ``randn`` from ``generator`` (the default generator if None) in the shape and
         dtype of the latent, exactly the draw upstream's ``randn_like`` makes after the same
         seeding when the generator lives on the model's device.
-        ``ge`` (from :meth:`speaker_embedding`) may be passed instead of ``refer_spec``.
+        ``ge`` (from :meth:`speaker_embedding`) may be passed instead of ``refer_spec``; v2Pro and
+        v2ProPlus models need ``sv_emb`` with ``refer_spec`` (see :meth:`speaker_embedding`).
         """
         tokens = torch.as_tensor(tokens, dtype=torch.long, device=self.device).reshape(1, 1, -1)  # (n_q, 1, T)
         if tokens.shape[-1] == 0:
@@ -262,7 +307,9 @@ class SoVITSModel:
         if ge is None:
             if refer_spec is None:
                 raise ValueError("decode needs refer_spec or ge")
-            ge = self.speaker_embedding(refer_spec)
+            ge = self.speaker_embedding(refer_spec, sv_emb)
+        elif sv_emb is not None:
+            raise ValueError("pass sv_emb with refer_spec; a precomputed ge already holds it")
         wav = self.net.decode(tokens, phones, ge.to(self.device, self.dtype), noise, noise_scale, speed, generator)
         return wav[0, 0]  # (samples,)
 
@@ -273,10 +320,10 @@ def build_sovits_network(cfg: SoVITSConfig) -> SynthesizerTrn:
 
 
 def load_sovits(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> SoVITSModel:
-    """Load an upstream SoVITS v1/v2 ``.pth`` with strict key matching.
+    """Load an upstream SoVITS v1/v2/v2Pro/v2ProPlus ``.pth`` with strict key matching.
 
     Weights (stored fp16) are cast to ``dtype`` (default: float32 on CPU, float16 on CUDA).
-    v2Pro, v2ProPlus, v3 and v4 files raise CheckpointError "not supported yet: <version>".
+    v3 and v4 files raise CheckpointError "not supported yet: <version>".
     """
     file = read_sovits_file(path)
     cfg = SoVITSConfig.from_checkpoint_config(file.config, file.version, file.path)
