@@ -29,6 +29,9 @@ def parse_args(mode: str, argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     ap.add_argument("--demo", action="store_true",
                     help="serve tiny random-weight models built into a cache folder: no download, untrained output")
+    ap.add_argument("--demo-version", default="v2", choices=("v2", "v2Pro", "v2ProPlus"),
+                    help="with --demo: the SoVITS version of the demo voice (default v2; v2Pro/v2ProPlus also build "
+                         "their ~215 MB speaker-verification model)")
     ap.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return ap.parse_args(argv)
 
@@ -46,7 +49,7 @@ def build_config(args: argparse.Namespace):
             logger.info("no config at %s: demo mode uses the seven default speakers", path)
         cache = demo_cache_dir()
         logger.info("demo mode: tiny random-weight models in %s (built on first run)", cache)
-        return build_demo_config(cache, base)
+        return build_demo_config(cache, base, version=args.demo_version)
     config = load_config(path)
     missing = missing_model_files(config)
     if missing:

@@ -46,6 +46,8 @@ class TTSSettings(_Strict):
     bert_path: Path  # chinese-roberta-wwm-ext-large folder (Hugging Face format)
     cnhubert_path: Path  # chinese-hubert-base folder (Hugging Face format)
     g2pw_path: Path | None = None  # upstream G2PWModel folder; None: polyphones from pypinyin (less faithful)
+    # the speaker-verification model v2Pro/v2ProPlus voices need (upstream's pretrained_eres2netv2w24s4ep4.ckpt)
+    sv_path: Path | None = None
     device: str = "auto"  # "auto" (cuda if present, else cpu), "cpu", "cuda", "cuda:N"
     dtype: str = "auto"  # "auto" (fp16 on cuda, fp32 on cpu), "fp32", "fp16", "bf16"
     # CPU only, faster GPT (t2s), not bit-exact: "int8" (~4x per token) or "fp16" weights, or "onednn" (fp32
@@ -179,7 +181,7 @@ class AppConfig(_Strict):
             return p if p is None or p.is_absolute() else (base / p.expanduser()).resolve()
 
         tts = self.tts.model_copy(update={k: res(getattr(self.tts, k)) for k in ("bert_path", "cnhubert_path",
-                                                                                "g2pw_path")})
+                                                                                "g2pw_path", "sv_path")})
         speakers = {name: s.model_copy(update={k: res(getattr(s, k)) for k in ("gpt_path", "sovits_path",
                                                                                "ref_audio")})
                     for name, s in self.speakers.items()}
@@ -258,6 +260,12 @@ def missing_model_files(config: AppConfig, speakers: list[str] | None = None) ->
         s = config.speakers[name]
         for key in ("gpt_path", "sovits_path", "ref_audio"):
             wanted.append((f"speakers.{name}.{key}", getattr(s, key), False))
+    from tts.models.checkpoints import peek_sovits_version
+
+    names = speakers if speakers is not None else config.speaker_names()
+    pro = [n for n in names if peek_sovits_version(config.speakers[n].sovits_path) in ("v2Pro", "v2ProPlus")]
+    if pro:  # their speaker-verification model is needed too
+        wanted.append(("tts.sv_path", config.tts.sv_path or Path(f"(not set; needed by {', '.join(pro)})"), False))
     missing = []
     for key, path, is_dir in wanted:
         if path is None:

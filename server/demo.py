@@ -57,30 +57,52 @@ def build_demo_llm(folder: Path) -> Path:
     return folder
 
 
-def build_demo_sovits(folder: Path) -> Path:
-    """The tiny SoVITS file made audible (``DEMO_VOICE_GAIN``), built once; same format as a real one."""
-    from tts.builders import build_sovits_checkpoint
+DEMO_VERSIONS = ("v2", "v2Pro", "v2ProPlus")
 
-    path = folder / f"sovits-tiny-demo-gain{DEMO_VOICE_GAIN:g}.pth"
+
+def _build_once(path: Path, build) -> Path:
+    """``build(partial_path)`` unless ``path`` exists; complete or absent, even if interrupted."""
     if not path.is_file():
         partial = path.with_suffix(".part")
-        build_sovits_checkpoint(partial, size="tiny", seed=0, output_gain=DEMO_VOICE_GAIN)
-        partial.replace(path)  # complete or absent, even if interrupted
+        build(partial)
+        partial.replace(path)
     return path
 
 
-def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
+def build_demo_sovits(folder: Path, version: str = "v2") -> Path:
+    """The tiny SoVITS file of ``version`` made audible (``DEMO_VOICE_GAIN``), built once; same format as a real one."""
+    from tts.builders import build_sovits_checkpoint
+
+    suffix = "" if version == "v2" else f"-{version}"
+    return _build_once(folder / f"sovits-tiny{suffix}-demo-gain{DEMO_VOICE_GAIN:g}.pth",
+                       lambda p: build_sovits_checkpoint(p, size="tiny", seed=0, version=version,
+                                                         output_gain=DEMO_VOICE_GAIN))
+
+
+def build_demo_sv(folder: Path) -> Path:
+    """The speaker-verification file v2Pro demo voices need (upstream's size, ~215 MB), built once."""
+    from tts.builders import build_sv_checkpoint
+
+    return _build_once(folder / "pretrained_eres2netv2w24s4ep4.ckpt", lambda p: build_sv_checkpoint(p, seed=0))
+
+
+def build_demo_config(cache: Path, base: AppConfig | None = None, version: str = "v2") -> AppConfig:
     """A config that serves the tiny models from ``cache`` (built on first use).
 
     With ``base`` (the user's config), its speakers (names, prompts, languages, sampling), server
     options and LLM generation defaults are kept and only the model files are replaced.
+    ``version``: the SoVITS version of the demo voice ("v2Pro"/"v2ProPlus" also build the
+    speaker-verification model those need).
     """
     from tts.builders import build_tts_models
 
+    if version not in DEMO_VERSIONS:
+        raise ValueError(f"demo voice version must be one of {', '.join(DEMO_VERSIONS)}, got {version!r}")
     cache = Path(cache)
     llm_dir = build_demo_llm(cache / "tiny-qwen")
     tts = build_tts_models(cache / "tts", size="tiny", seed=0)
-    voice = {"gpt_path": tts.gpt, "sovits_path": build_demo_sovits(cache / "tts"), "ref_audio": tts.ref_audio,
+    sv_path = build_demo_sv(cache / "tts") if version != "v2" else None
+    voice = {"gpt_path": tts.gpt, "sovits_path": build_demo_sovits(cache / "tts", version), "ref_audio": tts.ref_audio,
              "ref_text": tts.ref_text, "ref_language": "zh"}
     if base is not None:
         llm = LLMConfig(model_path=llm_dir, device="cpu", temperature=base.llm.temperature, top_p=base.llm.top_p,
@@ -92,5 +114,6 @@ def build_demo_config(cache: Path, base: AppConfig | None = None) -> AppConfig:
         llm = LLMConfig(model_path=llm_dir, device="cpu", max_new_tokens=DEMO_MAX_NEW_TOKENS)
         server, defaults = ServerSettings(), VoiceDefaults()
         speakers = {name: SpeakerConfig(prompt=default_prompt(name), **voice) for name in DEMO_SPEAKERS}
-    return AppConfig(llm=llm, tts=TTSSettings(bert_path=tts.bert, cnhubert_path=tts.hubert, device="cpu"),
+    return AppConfig(llm=llm, tts=TTSSettings(bert_path=tts.bert, cnhubert_path=tts.hubert, device="cpu",
+                                              sv_path=sv_path),
                      server=server, voice_defaults=defaults, speakers=speakers)

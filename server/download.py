@@ -10,6 +10,8 @@ What lands where (``<dest>`` is ``models`` unless ``--dest`` says otherwise)::
     BigPancake01/rolePlay_Qwen2.5-7B (top-level files)    -> <dest>/rolePlay_Qwen2.5-7B/
     lj1995/GPT-SoVITS chinese-roberta-wwm-ext-large/       -> <dest>/pretrained/chinese-roberta-wwm-ext-large/
     lj1995/GPT-SoVITS chinese-hubert-base/                 -> <dest>/pretrained/chinese-hubert-base/
+    lj1995/GPT-SoVITS sv/pretrained_eres2netv2w24s4ep4.ckpt -> <dest>/pretrained/sv/ (when a configured voice
+                                                              is v2Pro/v2ProPlus, or with --sv)
     BigPancake01/GPT-SoVITS_Mihoyo GPT_models/<Name>/...   -> <dest>/voices/GPT_models/<Name>/...
                                    VITS_models/<Name>/...  -> <dest>/voices/VITS_models/<Name>/...
                                    ref_audios/<Name>.wav   -> <dest>/voices/ref_audios/<Name>.wav
@@ -52,6 +54,7 @@ LLM_IGNORE = ("*/*",)  # nothing from subfolders (training checkpoints, logs)
 
 PRETRAINED_REPO = "lj1995/GPT-SoVITS"
 PRETRAINED_FOLDERS = ("chinese-roberta-wwm-ext-large", "chinese-hubert-base")
+SV_FILE = "sv/pretrained_eres2netv2w24s4ep4.ckpt"  # in PRETRAINED_REPO; v2Pro/v2ProPlus voices need it
 
 VOICES_REPO = "BigPancake01/GPT-SoVITS_Mihoyo"
 
@@ -176,11 +179,12 @@ def voice(name: str) -> Voice:
 
 
 def plan_downloads(dest: str | Path, speakers: Sequence[str] | None = None, *, llm: bool = True,
-                   g2pw: bool = True) -> list[PlanItem]:
+                   g2pw: bool = True, sv: bool = False) -> list[PlanItem]:
     """Every download, in order, with its local destination under ``dest``; touches nothing.
 
     ``speakers``: voice files of these speakers only (None: all of :data:`VOICES`, [] : none).
-    The shared pretrained models always come; ``llm``/``g2pw`` False leave those parts out.
+    The shared pretrained models always come; ``llm``/``g2pw`` False leave those parts out; ``sv``
+    adds the speaker-verification model of v2Pro/v2ProPlus voices.
     """
     dest = Path(dest)
     voices = list(VOICES) if speakers is None else [voice(n) for n in dict.fromkeys(speakers)]
@@ -188,6 +192,8 @@ def plan_downloads(dest: str | Path, speakers: Sequence[str] | None = None, *, l
     if llm:
         items.append(HubSnapshot(LLM_REPO, dest / LLM_FOLDER, LLM_PATTERNS, LLM_IGNORE, weights_choice=True))
     items.append(HubSnapshot(PRETRAINED_REPO, dest / "pretrained", tuple(f"{f}/*" for f in PRETRAINED_FOLDERS)))
+    if sv:
+        items.append(HubFile(PRETRAINED_REPO, SV_FILE, dest / "pretrained"))
     if g2pw:
         items.append(HubArchive(G2PW_REPO, G2PW_ZIP, dest / DOWNLOAD_FOLDER, dest / G2PW_FOLDER))
         items += [UrlFile(REP_URL.format(repo=UPSTREAM_REPO, commit=UPSTREAM_COMMIT, name=name),
@@ -360,17 +366,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the ~15 GB LLM (e.g. when an OpenAI-compatible server runs it)")
     p.add_argument("--skip-g2pw", action="store_true",
                    help="leave out the G2PW model (Chinese polyphones then come from pypinyin)")
+    p.add_argument("--sv", action="store_true",
+                   help="also the speaker-verification model v2Pro/v2ProPlus voices need (fetched anyway when "
+                        "--config names such a voice)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="config whose v2Pro/v2ProPlus voices call for the speaker-verification model "
+                        "(default: config.yaml when present)")
     p.add_argument("--dry-run", action="store_true", help="list what would be downloaded where; write nothing")
     return p
+
+
+def config_needs_sv(path: Path | None) -> list[str]:
+    """Speakers of the config at ``path`` whose SoVITS file is tagged v2Pro/v2ProPlus ([] without a config)."""
+    from server.config import ConfigError, config_path_from_env, load_config
+    from tts.models.checkpoints import peek_sovits_version
+
+    path = config_path_from_env(path)
+    if not path.is_file():
+        return []
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        logger.warning("%s: not read for v2Pro voices (%s)", path, str(exc).splitlines()[0])
+        return []
+    return [name for name, s in config.speakers.items()
+            if peek_sovits_version(s.sovits_path) in ("v2Pro", "v2ProPlus")]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit status (0 done, 1 a download failed, 2 bad arguments)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    pro = config_needs_sv(args.config)
+    if pro:
+        logger.info("v2Pro/v2ProPlus voices configured (%s): the speaker-verification model comes too", ", ".join(pro))
     try:
         items = plan_downloads(args.dest, None if args.all_speakers else args.speakers,
-                               llm=not args.skip_llm, g2pw=not args.skip_g2pw)
+                               llm=not args.skip_llm, g2pw=not args.skip_g2pw, sv=args.sv or bool(pro))
     except DownloadError as exc:
         logger.error("%s", exc)
         return 2

@@ -214,7 +214,8 @@ class TTSEngine:
 
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
                  dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4,
-                 t2s_fast: bool | str = False, bert_fast: bool | str = False, t2s_batch: int = 1):
+                 t2s_fast: bool | str = False, bert_fast: bool | str = False, t2s_batch: int = 1,
+                 sv_path: str | Path | None = None):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
@@ -238,6 +239,8 @@ class TTSEngine:
         self.frontend = Frontend(g2pw_dir=Path(g2pw_path) if g2pw_path is not None else None, bert_dir=Path(bert_path))
         self.timings["frontend_load_s"] = time.perf_counter() - t0
         self.voices = VoiceCache(max_voices, self._load)
+        self.sv_path = Path(sv_path) if sv_path is not None else None  # v2Pro voices' speaker verification
+        self._sv = None  # loaded on the first v2Pro voice
 
     # ---- voices -------------------------------------------------------------------------------
 
@@ -262,7 +265,7 @@ class TTSEngine:
 
     def _load(self, voice: Voice) -> LoadedVoice:
         from tts.models import load_sovits, load_t2s
-        from tts.models.audio import load_prompt_wav16k, reference_spectrogram
+        from tts.models.audio import load_prompt_wav16k, reference_spectrogram, reference_wav16k_for_sv
 
         timings: dict[str, float] = {}
         with self._lock, torch.inference_mode():
@@ -282,12 +285,16 @@ class TTSEngine:
             tokens = sovits.extract_prompt_tokens(ssl).to(self.device)  # (T // 2,)
             refer_spec = reference_spectrogram(voice.ref_audio, cfg, cfg.sampling_rate)  # (bins, frames)
             refer_spec = refer_spec.to(self.device, self.dtype)
-            ge = sovits.speaker_embedding(refer_spec)  # (1, gin, 1)
+            sv_emb = None
+            if cfg.is_v2pro:  # the reference's speaker-verification embedding joins the reference encoder's
+                sv_emb = self._speaker_verification(voice.sovits_path).embed(
+                    reference_wav16k_for_sv(voice.ref_audio, cfg.sampling_rate))  # (20480,)
+            ge = sovits.speaker_embedding(refer_spec, sv_emb)  # (1, gin, 1)
             timings["audio_prompt_s"] = time.perf_counter() - t0
 
             t0 = time.perf_counter()
             text = prompt_transcript(voice.ref_text, voice.ref_language)
-            phones = self.frontend.text_to_phones(text, language=voice.ref_language, version=sovits.version)
+            phones = self.frontend.text_to_phones(text, language=voice.ref_language, version=cfg.symbols)
             if len(phones) == 0:
                 raise ValueError(f"ref_text {voice.ref_text!r} has nothing pronounceable: no phones")
             bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_prompt_phones)
@@ -301,6 +308,18 @@ class TTSEngine:
         logger.info("voice loaded: %s (%d prompt tokens, %d prompt phones) in %.2f s", voice.ref_audio,
                     tokens.numel(), len(phones), sum(timings.values()))
         return LoadedVoice(voice=loaded, t2s=t2s, sovits=sovits, prompt=prompt, timings=timings)
+
+    def _speaker_verification(self, sovits_path: Path):
+        """The speaker-verification model v2Pro voices need, loaded once (call with the lock held)."""
+        from tts.models.errors import CheckpointError
+        from tts.models.sv import SV_FILE, load_sv
+
+        if self._sv is None:
+            if self.sv_path is None:
+                raise CheckpointError(sovits_path, f"a v2Pro/v2ProPlus voice needs the speaker-verification model "
+                                                   f"{SV_FILE}: set tts.sv_path (python -m server.download fetches it)")
+            self._sv = load_sv(self.sv_path, device=self.device, dtype=self.dtype)
+        return self._sv
 
     def warm_up(self, voice: Voice | None = None) -> None:
         """Do the one-time work of a first request now (dictionaries of the text frontend and,
@@ -392,7 +411,7 @@ class TTSEngine:
         nothing to pronounce. Call with the lock held."""
         prompt = loaded.prompt
         t0 = time.perf_counter()
-        phones = self.frontend.text_to_phones(segment, language=opts.language, version=loaded.voice.version)
+        phones = self.frontend.text_to_phones(segment, language=opts.language, version=loaded.sovits.config.symbols)
         t1 = time.perf_counter()
         if len(phones) == 0 or not phones.norm_text:
             logger.debug("segment %r has nothing to pronounce; skipped", segment)

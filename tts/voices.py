@@ -41,7 +41,7 @@ class Voice:
     ref_text: str
     ref_language: str
     sample_rate: int  # the SoVITS model's output rate
-    version: str  # "v1" | "v2" (the SoVITS file's version; also the phone symbol table)
+    version: str  # the SoVITS file's version: "v1", "v2", "v2Pro" or "v2ProPlus"
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -71,6 +71,7 @@ class FakeHub:
                 "chinese-hubert-base/preprocessor_config.json": b"{}",
                 "chinese-hubert-base/pytorch_model.bin": b"hubert",
                 "s2G488k.pth": b"not wanted", "gsv-v2final-pretrained/s2G2333k.pth": b"not wanted",
+                "sv/pretrained_eres2netv2w24s4ep4.ckpt": b"speaker verification",
             },
             "BigPancake01/GPT-SoVITS_Mihoyo": {},
         }
@@ -363,3 +364,38 @@ def test_g2pw_zip_broken_or_unsafe(tmp_path):
         extract_g2pw_zip(unsafe, tmp_path / "G2PWModel")
     assert str(info.value) == f"{unsafe}: unsafe path in zip: '../evil.txt'"
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_a_configured_v2pro_voice_brings_the_speaker_verification_model(tmp_path, hub, caplog):
+    import yaml
+
+    project = tmp_path / "project"
+    (project / "mine").mkdir(parents=True)
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    data["speakers"]["Nahida"]["sovits_path"] = "mine/Nahida-v2Pro.pth"
+    (project / "mine/Nahida-v2Pro.pth").write_bytes(b"05" + b"rest of a tagged v2Pro file")
+    (project / "config.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    dest = tmp_path / "models"
+    caplog.set_level("INFO")
+    assert main(["--dest", str(dest), "--config", str(project / "config.yaml"), "--speakers", "Klee",
+                 "--skip-llm", "--skip-g2pw"]) == 0
+    assert (dest / "pretrained/sv/pretrained_eres2netv2w24s4ep4.ckpt").read_bytes() == b"speaker verification"
+    assert "v2Pro/v2ProPlus voices configured (Nahida)" in caplog.text
+    plain = tmp_path / "plain"
+    assert main(["--dest", str(plain), "--config", str(SHIPPED), "--speakers", "Klee", "--skip-llm", "--skip-g2pw"]) == 0
+    assert not (plain / "pretrained/sv").exists()
+    assert main(["--dest", str(plain), "--sv", "--speakers", "Klee", "--skip-llm", "--skip-g2pw"]) == 0
+    assert (plain / "pretrained/sv/pretrained_eres2netv2w24s4ep4.ckpt").is_file()
+
+
+def test_missing_files_name_the_sv_model_only_for_v2pro_voices(tmp_path):
+    from server.config import missing_model_files, parse_config
+    import yaml
+
+    data = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    assert "tts.sv_path" not in [m.key for m in missing_model_files(parse_config(data, tmp_path / "c.yaml"))]
+    (tmp_path / "pro.pth").write_bytes(b"06" + b"x")
+    data["speakers"]["Klee"]["sovits_path"] = "pro.pth"
+    missing = missing_model_files(parse_config(data, tmp_path / "c.yaml"))
+    assert [m.path for m in missing if m.key == "tts.sv_path"] == [
+        tmp_path / "models/pretrained/sv/pretrained_eres2netv2w24s4ep4.ckpt"]

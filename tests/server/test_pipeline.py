@@ -292,3 +292,20 @@ def test_speech_routes_share_the_admission_limit(demo_config, engine):
         run(held.close())
         assert client.get("/health").json()["requests"]["rejected"] == 4
         assert client.post("/tts", json={"text": "你好", "text_lang": "zh", "speaker": "Nahida"}).status_code == 200
+
+
+def test_demo_mode_can_serve_a_v2pro_voice(demo_cache):
+    from server.app import load_models
+    from server.demo import build_demo_config
+
+    config = build_demo_config(demo_cache, version="v2Pro")
+    assert config.tts.sv_path is not None and config.tts.sv_path.is_file()
+    models = load_models(config)
+    chat = ScriptedChat(["你好呀，旅行者。"])
+    app = create_app(config, mode="non-stream", models=Models(chat=chat, engine=models.engine))
+    with TestClient(app) as client:
+        r = client.post("/chat2audio", json={"input": "你好", "speaker": "Nahida", "seed": 2})
+    assert r.status_code == 200
+    pcm, sr = sf.read(io.BytesIO(r.content), dtype="int16")
+    assert sr == 32000 and pcm.size > 0 and np.abs(pcm).max() > 1000  # audible, as the v2 demo voice
+    assert models.engine.voices.get(app.state.service.voices.load_blocking("Nahida")).voice.version == "v2Pro"
