@@ -90,7 +90,7 @@ def main(mode: str, argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         logger.error("%s", exc)
         return EXIT_CONFIG
-    from server.app import Models, create_app, load_models
+    from server.app import create_app, load_models
 
     try:
         models = load_models(config)

@@ -265,9 +265,11 @@ class ChatService:
                     len(request.input), len(request.history))
         return job
 
-    def open_speech(self, speaker: str, text: str, seed: int | None = None, **overrides) -> Job:
+    def open_speech(self, speaker: str, text: str, seed: int | None = None, speed_factor: float = 1.0,
+                    **overrides) -> Job:
         """Validate a speech-only request (``text`` spoken as is, no LLM) and admit it, or raise
-        RequestError (422, 404, 503). ``overrides``: Voicing fields the request sets."""
+        RequestError (422, 404, 503). ``speed_factor`` multiplies the speaker's speed (clamped to
+        SPEED_LIMITS); ``overrides``: other Voicing fields the request sets."""
         limit = self.config.server.max_speech_chars
         if not text.strip():
             raise RequestError(422, "input is empty: send the text to speak")
@@ -275,7 +277,8 @@ class ChatService:
             raise RequestError(422, f"input is {len(text)} characters long; the limit is {limit} "
                                     "(server.max_speech_chars)")
         resolved = self._admit(speaker)
-        job = Job(self, next(self._ids), resolved, Voicing.of(resolved, **overrides), seed, text=text)
+        voicing = Voicing.of(resolved, speed=requested_speed(resolved, speed_factor), **overrides)
+        job = Job(self, next(self._ids), resolved, voicing, seed, text=text)
         logger.info("request %d: speech by %s, %d characters", job.id, speaker, len(text))
         return job
 

@@ -22,7 +22,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import RequestError, clip, error_responses
-from server.pipeline import requested_speed
 from server.responses import service, stream_audio, whole_audio
 from server.schemas import Text
 
@@ -111,11 +110,10 @@ async def speak(request: Request, body: TTSRequest) -> Response:
         raise RequestError(422, "no voice: pass speaker=<name> or ref_audio_path=<name>.wav; speakers: "
                                 f"{', '.join(svc.config.speaker_names())}")
     fmt, stream = media(body.media_type), streaming(body.streaming_mode)
-    speed = requested_speed(svc.config.speaker(name), body.speed_factor) if name in svc.config.speakers else None
-    job = svc.open_speech(name, body.text, seed=body.seed, language=language(body.text_lang, TEXT_LANGS, "text_lang"),
+    job = svc.open_speech(name, body.text, seed=body.seed, speed_factor=body.speed_factor,
+                          language=language(body.text_lang, TEXT_LANGS, "text_lang"),
                           top_k=ALL_TOKENS if body.top_k == 0 else body.top_k, top_p=body.top_p,
-                          temperature=body.temperature,
-                          speed=speed, repetition_penalty=body.repetition_penalty)
+                          temperature=body.temperature, repetition_penalty=body.repetition_penalty)
     return await (stream_audio if stream else whole_audio)(request, job, fmt)
 
 
@@ -168,11 +166,9 @@ async def gsvi(request: Request, params: dict) -> Response:
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
     svc = service(request)
-    speed = requested_speed(svc.config.speaker(body.cha_name), body.speed) if body.cha_name in svc.config.speakers \
-        else None
-    job = svc.open_speech(body.cha_name, body.text, language=language(body.text_language, GSVI_LANGS, "text_language"),
-                          top_k=body.top_k or ALL_TOKENS, top_p=body.top_p or 1.0, temperature=body.temperature,
-                          speed=speed)
+    job = svc.open_speech(body.cha_name, body.text, speed_factor=body.speed,
+                          language=language(body.text_language, GSVI_LANGS, "text_language"),
+                          top_k=body.top_k or ALL_TOKENS, top_p=body.top_p or 1.0, temperature=body.temperature)
     return await (stream_audio if body.stream else whole_audio)(request, job, body.format)
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.errors import error_responses
-from server.pipeline import SPEED_LIMITS, requested_speed
+from server.pipeline import SPEED_LIMITS
 from server.responses import event_stream, service, speech_events, stream_audio
 from server.schemas import Text
 
@@ -55,8 +55,7 @@ async def speech(body: SpeechRequest, request: Request) -> Response:
     svc = service(request)
     name = body.voice if isinstance(body.voice, str) else body.voice.id
     speaker = resolve_voice(svc, name)
-    speed = requested_speed(svc.config.speaker(speaker), body.speed) if speaker in svc.config.speakers else None
-    job = svc.open_speech(speaker, body.input, seed=body.seed, speed=speed)
+    job = svc.open_speech(speaker, body.input, seed=body.seed, speed_factor=body.speed)
     if body.stream_format == "sse":
         return await event_stream(request, job, body.response_format,
                                   lambda events, encoder: speech_events(events, encoder, len(body.input)))

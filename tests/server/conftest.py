@@ -104,3 +104,20 @@ def with_speaker(config, name: str, **changes):
     speakers = dict(config.speakers)
     speakers[name] = speakers[name].model_copy(update=changes)
     return config.model_copy(update={"speakers": speakers})
+
+
+@pytest.fixture(params=["stream", "non-stream"])
+def server(request):
+    """Each entrypoint in turn (the tests that take it run against both)."""
+    return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
+
+
+def requests_of(server) -> dict:
+    """The request counters of ``server``'s /health."""
+    return httpx.get(f"{server.url}/health", timeout=10).json()["requests"]
+
+
+def run_entrypoint(script: str, *args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``script`` run to its end with ``args`` (start-up checks: exit codes and what it prints)."""
+    return subprocess.run([sys.executable, str(ROOT / script), *args], check=False, cwd=cwd, capture_output=True,
+                          text=True, timeout=300, env=env)

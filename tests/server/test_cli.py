@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_entrypoint(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / script), *args], check=False, cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+from tests.server.conftest import ROOT, run_entrypoint
 
 
 def test_missing_model_files_stop_the_service_naming_each_file(tmp_path):

@@ -15,17 +15,10 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.server.conftest import requests_of
+
 SPEAKER = "Nahida"
 TEXT = "今天天气很好，我们一起去公园散步吧。"
-
-
-@pytest.fixture(params=["stream", "non-stream"])
-def server(request):
-    return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
-
-
-def health(server) -> dict:
-    return httpx.get(f"{server.url}/health", timeout=10).json()["requests"]
 
 
 def decode(data: bytes) -> tuple[np.ndarray, int]:
@@ -134,12 +127,12 @@ def test_openai_speech_errors(server):
 
 
 def test_openai_speech_disconnect_stops_the_synthesis(stream_server):
-    before = health(stream_server)
+    before = requests_of(stream_server)
     body = {"model": "tts-1", "input": "，".join([TEXT] * 12), "voice": SPEAKER, "response_format": "pcm"}
     with httpx.stream("POST", f"{stream_server.url}/v1/audio/speech", json=body, timeout=120) as r:
         next(r.iter_raw())  # the first audio, then the client goes away
     for _ in range(3000):
-        now = health(stream_server)
+        now = requests_of(stream_server)
         if now["cancelled"] > before["cancelled"] and now["active"] == 0:
             break
     else:

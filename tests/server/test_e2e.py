@@ -100,11 +100,6 @@ def test_stream_disconnect_stops_generation_and_the_next_request_succeeds(stream
 # ---- errors (both modes answer them the same way) -----------------------------------------------
 
 
-@pytest.fixture(params=["stream", "non-stream"])
-def server(request):
-    return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
-
-
 def test_empty_input_is_422(server):
     r = httpx.post(f"{server.url}/chat2audio", json={"input": "   ", "speaker": SPEAKER}, timeout=30)
     assert r.status_code == 422

@@ -8,9 +8,10 @@ import io
 import json
 import shutil
 
-import httpx
 import numpy as np
 import pytest
+
+from tests.server.conftest import requests_of
 
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -66,20 +67,11 @@ class Page:
         return self.state()
 
 
-@pytest.fixture(params=["stream", "non-stream"])
-def server(request):
-    return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
-
-
 @pytest.fixture()
 def page(browser, server):
     p = Page(browser, server)
     yield p
     p.context.close()
-
-
-def health(server) -> dict:
-    return httpx.get(f"{server.url}/health", timeout=10).json()["requests"]
 
 
 def test_the_page_loads_with_speakers_and_the_demo_banner(page):
@@ -123,12 +115,12 @@ def test_a_reply_plays_with_subtitles_and_a_second_turn_sends_history(page, serv
 def test_stop_cancels_the_request_on_the_server(browser, stream_server):
     page = Page(browser, stream_server)
     try:
-        before = health(stream_server)
+        before = requests_of(stream_server)
         page.say("给我讲一个很长很长的故事吧", seed=2)
         page.page.wait_for_function("window.chat2audio.metrics.firstAudioAt !== null", timeout=120_000)
         page.page.click("#stop")
         for _ in range(3000):
-            now = health(stream_server)
+            now = requests_of(stream_server)
             if now["cancelled"] > before["cancelled"] and now["active"] == 0:
                 break
         else:

@@ -6,26 +6,15 @@ from __future__ import annotations
 import json
 import socket
 import struct
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import pytest
 
-from tests.server.conftest import ROOT, free_port
+from tests.server.conftest import free_port, requests_of, run_entrypoint
 
 SPEAKER = "Nahida"
-
-
-@pytest.fixture(params=["stream", "non-stream"])
-def server(request):
-    return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
-
-
-def health(server) -> dict:
-    return httpx.get(f"{server.url}/health", timeout=10).json()
 
 
 def strict_json(text: str):
@@ -45,7 +34,7 @@ def post_raw(server, body: bytes, **kw) -> httpx.Response:
 def wait_for(server, predicate, what: str) -> dict:
     """Poll /health (a round trip per try, no sleeps) until ``predicate(counters)`` holds."""
     for _ in range(3000):
-        now = health(server)["requests"]
+        now = requests_of(server)
         if predicate(now):
             return now
         httpx.get(f"{server.url}/speakers", timeout=10)
@@ -79,7 +68,7 @@ def test_lone_surrogates_are_a_422_in_input_and_history(server):
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "history", 0, "content"]
     assert r.json()["detail"].startswith("invalid request: history.0.content: ")  # pydantic's words for a high one
-    assert health(server)["status"] == "ok"
+    assert httpx.get(f"{server.url}/health", timeout=10).json()["status"] == "ok"
 
 
 # ---- 4. body limit and echoes -----------------------------------------------------------------
@@ -167,7 +156,7 @@ def test_demo_header_is_on_every_response(server):
 
 
 def test_non_stream_disconnect_stops_the_work_and_counts_a_cancel(non_stream_server):
-    before = health(non_stream_server)["requests"]
+    before = requests_of(non_stream_server)
     body = json.dumps({"input": "给我讲一个很长很长的故事吧", "speaker": SPEAKER, "seed": 5}).encode()
     head = (b"POST /chat2audio HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body))
@@ -179,7 +168,7 @@ def test_non_stream_disconnect_stops_the_work_and_counts_a_cancel(non_stream_ser
     now = wait_for(non_stream_server, lambda c: c["cancelled"] > before["cancelled"] and c["active"] == 0,
                    "the server did not notice the disconnect")
     assert now["completed"] == before["completed"] and now["failed"] == before["failed"]
-    assert health(non_stream_server)["llm_generations_running"] == 0
+    assert httpx.get(f"{non_stream_server.url}/health", timeout=10).json()["llm_generations_running"] == 0
     log = non_stream_server.log_text()
     assert "the client went away; stopping its work" in log and "cancelled after" in log
 
@@ -190,7 +179,7 @@ def test_non_stream_disconnect_stops_the_work_and_counts_a_cancel(non_stream_ser
 def test_a_slow_stream_reader_does_not_hold_an_admission_slot(stream_server):
     request = {"input": "你好呀", "speaker": SPEAKER, "seed": 11}
     reference = httpx.post(f"{stream_server.url}/chat2audio", json=request, timeout=120).content
-    before = health(stream_server)["requests"]
+    before = requests_of(stream_server)
     body = json.dumps(request).encode()
     url = urlsplit(stream_server.url)
     sock = socket.socket()
@@ -237,11 +226,6 @@ def test_demo_voice_speaks_at_speech_level(non_stream_server):
 
 
 # ---- 9. start-up: busy port, missing --config -------------------------------------------------
-
-
-def run_entrypoint(script: str, *args: str, cwd, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / script), *args], check=False, cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env=env)
 
 
 def test_a_busy_port_is_reported_before_any_model_is_loaded(tmp_path):

@@ -205,14 +205,6 @@ def _ordinal(m: re.Match) -> str:
     return f"第{plain(m.group(1))}"
 
 
-def _english_ordinal(m: re.Match) -> str:
-    return f"第{plain(m.group(1))}"
-
-
-def _code(m: re.Match) -> str:
-    return f"{m.group(1)}{digits(m.group(2))}"
-
-
 def _more(m: re.Match) -> str:
     return f"{measure(m.group(1))}{m.group(2)}"
 
@@ -314,7 +306,7 @@ RULES: tuple[Rule, ...] = (
         r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + _MEASURE + r")?"), _range,
          (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"))),
     Rule("ordinal", re.compile(r"第\s?(\d+)"), _ordinal, (("第1名", "第一名"), ("第2", "第二"))),
-    Rule("English ordinal", re.compile(r"(?<![\dA-Za-z])(\d+)(?:st|nd|rd|th)(?![A-Za-z])"), _english_ordinal,
+    Rule("English ordinal", re.compile(r"(?<![\dA-Za-z])(\d+)(?:st|nd|rd|th)(?![A-Za-z])"), _ordinal,
          (("1st", "第一"), ("23rd", "第二十三"))),
     Rule("code after a word that names one", re.compile(
         r"(" + _alternatives(CODE_WORDS) + r")((?:\s?(?:是|为|:|：)?\s?))(\d{3,}|\d[\d ]{2,}\d)(?![\d.])"),
