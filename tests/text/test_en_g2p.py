@@ -70,3 +70,9 @@ def test_unknown_words_are_predicted_offline():
 def test_custom_dictionary():
     g2p = EnglishG2P({"hello": ["HH", "EH1", "L", "OW0"], "a": ["AH0"]})
     assert g2p("hello") == ["HH", "EH1", "L", "OW0"]
+
+
+def test_money_with_stray_marks_is_read_not_a_crash():
+    from tts.text import text_to_phones
+
+    assert text_to_phones("I have ,00034£.", "en").norm_text == "I have thirty-four pounds."

@@ -164,3 +164,9 @@ def test_addresses_are_not_cut_at_their_dots(text, segments):
     out = [s for ch in text for s in streamed.feed(ch)] + streamed.flush()
     assert "".join(out) == text
     assert not any(s.endswith(("example.", "www.", "baidu.")) for s in out)
+
+
+def test_a_thousands_comma_is_not_a_cut():
+    assert split_for_synthesis("这台电脑¥3,500，太贵了。", "zh") == ["这台电脑¥3,500，太贵了。"]
+    assert split_for_synthesis("人口1,400,000,000人。", "zh") == ["人口1,400,000,000人。"]
+    assert cut5("好的,我知道了,12,34。") == ["好的,", "我知道了,", "12,", "34。"]  # not thousands: cut as upstream

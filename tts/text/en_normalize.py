@@ -162,7 +162,7 @@ def _unit(m: re.Match) -> str:
 
 
 def _money(amount: str, unit: tuple[str, str], sub: tuple[str, str], zero: str) -> str:
-    parts = amount.split(".")
+    parts = re.sub(r"[^0-9.]", "", amount).split(".")  # "1,000" and stray marks such as ",00034" or "(5"
     if len(parts) > 2:
         return amount + " " + unit[1]
     main = int(parts[0]) if parts[0] else 0

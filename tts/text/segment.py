@@ -70,7 +70,7 @@ def cut5(text: str) -> list[str]:
     for i, ch in enumerate(text):
         if ch not in CUT5_MARKS:
             continue
-        if ch == "." and _inside_token(text, i):
+        if (ch == "." and _inside_token(text, i)) or _thousands_comma(text, i):
             continue
         pieces.append(text[start : i + 1])
         start = i + 1
@@ -166,6 +166,13 @@ def _is_number_mark(text: str, i: int) -> bool:
     if text[i] == ".":
         return _inside_token(text, i)
     return text[i] == "," and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+def _thousands_comma(text: str, i: int) -> bool:
+    """The "," at ``text[i]`` separates thousands (3,500; 1,000,000): a digit before it and exactly three
+    after it. cut5 cuts there (upstream does); nobody pauses inside a number."""
+    return (text[i] == "," and 0 < i and text[i - 1].isdigit() and text[i + 1:i + 4].isdigit()
+            and len(text[i + 1:i + 4]) == 3 and not text[i + 4:i + 5].isdigit())
 
 
 def _content_len(text: str) -> int:
