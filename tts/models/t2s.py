@@ -5,9 +5,10 @@ the sequence attends to itself bidirectionally; the semantic part is causal. The
 reproduces upstream's checkpoint keys exactly (``model.h.layers.0.self_attn.in_proj_weight``
 ...), so ``.ckpt`` files load key for key with strict matching.
 
-The layers run as one TorchScript-compiled step (``StackStep``: the same kernels as eager
-PyTorch, without Python between them). Decoding keeps keys and values in a preallocated
-``KVCache`` (no per-step concatenation) and follows upstream's ``TTS.py`` default path step for
+Each layer owns its weights and its forward; ``load_t2s`` compiles the layer stack with
+TorchScript (``script_layers``: the same modules and kernels, without Python between the ops)
+or leaves it eager (``script=False``, or where TorchScript fails). Decoding keeps keys and values
+in preallocated per-layer ``KVCache`` buffers (no per-step concatenation) and follows upstream's ``TTS.py`` default path step for
 step: the end-of-speech token is masked for the first 11 steps, sampling is
 ``tts.models.sampling`` (same order, same random draws), and decoding stops at EOS or after 50
 tokens per second of ``max_sec``.
@@ -15,7 +16,6 @@ tokens per second of ``max_sec``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import warnings
@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from tts.models.errors import CheckpointError, load_state_dict_strict
 from tts.models.fast_linear import FAST_MODES, convert_linears
-from tts.models.kv_cache import KVCache
+from tts.models.kv_cache import KVCache, check_capacity, empty_caches
 from tts.models.sampling import SamplingSettings, sample_next
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ class SinePositionalEncoding(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head attention weights: packed q/k/v projection (``in_proj_*``) and ``out_proj``."""
+    """Multi-head attention over the request's KV cache: packed q/k/v projection (``in_proj_*``)
+    and ``out_proj``."""
 
     def __init__(self, dim: int, n_head: int):
         super().__init__()
@@ -176,26 +177,23 @@ class SelfAttention(nn.Module):
         del self.in_proj_weight, self.in_proj_bias
         self.in_proj = linear
 
-    def projection(self) -> nn.Module:
-        """The q/k/v projection as a module: ``in_proj`` (fast mode) or the packed weights."""
-        if self.in_proj is not None:
-            return self.in_proj
-        return PackedProjection(self.in_proj_weight, self.in_proj_bias)
-
-
-class PackedProjection(nn.Module):
-    """``F.linear`` over upstream's ``in_proj_weight`` / ``in_proj_bias`` (the same tensors, not copies)."""
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
-        super().__init__()
-        self.weight, self.bias = weight, bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        """x (B, T, C) at positions pos..pos+T-1, its keys and values written into ``cache``;
+        ``mask`` (T, pos+T) or (B, 1, T, pos+T) bool, True = may attend, None = all."""
+        B, T, C = x.shape
+        if self.in_proj is None:  # TorchScript compiles only the branch this module takes
+            qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)  # (B, T, 3C)
+        else:
+            qkv = self.in_proj(x)  # (B, T, 3C)
+        qkv = qkv.view(B, T, 3, self.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D): q, k, v
+        k, v = cache.update(pos, qkv[1], qkv[2])  # (B, H, pos+T, D) each: every key and value so far
+        attn = F.scaled_dot_product_attention(qkv[0], k, v, attn_mask=mask)  # (B, H, T, D)
+        return self.out_proj(attn.transpose(1, 2).reshape(B, T, C))  # (B, T, C)
 
 
 class TransformerLayer(nn.Module):
-    """One post-norm layer's weights (``self_attn``, ``linear1/2``, ``norm1/2``); math in ``LayerStep``."""
+    """One post-norm layer (``self_attn``, ``linear1/2``, ``norm1/2``):
+    x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x))))."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
@@ -205,97 +203,35 @@ class TransformerLayer(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
         self.norm2 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
 
-
-class LayerStep(nn.Module):
-    """One layer's arithmetic over a ``TransformerLayer``'s modules (shared, not copied), written
-    for TorchScript: x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x))))."""
-
-    def __init__(self, layer: TransformerLayer):
-        super().__init__()
-        self.qkv = layer.self_attn.projection()
-        self.out = layer.self_attn.out_proj
-        self.fc1, self.fc2 = layer.linear1, layer.linear2
-        self.norm1, self.norm2 = layer.norm1, layer.norm2
-        self.n_head = layer.self_attn.n_head
-
-    def forward(self, x: torch.Tensor, kv: torch.Tensor, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        """x (B, T, C) at positions pos..pos+T-1; kv this layer's cache buffer (2, B, H, L_max, D),
-        written in place; ``mask`` (T, pos+T) or (B, 1, T, pos+T) bool, True = may attend, None = all."""
-        B, T, C = x.shape
-        end = pos + T
-        qkv = self.qkv(x).view(B, T, 3, self.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D): q, k, v
-        kv[:, :, :, pos:end] = qkv[1:]
-        seen = kv[:, :, :, :end]  # (2, B, H, end, D): every key and value so far
-        attn = F.scaled_dot_product_attention(qkv[0], seen[0], seen[1], attn_mask=mask)  # (B, H, T, D)
-        attn = attn.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        x = self.norm1(x + self.out(attn))  # (B, T, C)
-        return self.norm2(x + self.fc2(F.relu(self.fc1(x))))  # (B, T, C)
-
-
-class StackStep(nn.Module):
-    """Every layer's ``LayerStep`` in order: the part of a decoding step that TorchScript runs."""
-
-    def __init__(self, layers: nn.ModuleList):
-        super().__init__()
-        self.steps = nn.ModuleList(LayerStep(layer) for layer in layers)
-
-    def forward(
-        self, x: torch.Tensor, buffers: list[torch.Tensor], pos: int, mask: torch.Tensor | None
-    ) -> torch.Tensor:
-        for i, step in enumerate(self.steps):
-            x = step(x, buffers[i], pos, mask)
-        return x
-
-
-def script_or_eager(module: nn.Module) -> nn.Module:
-    """``module`` compiled by TorchScript (its ops run from C++: ~5 ms less per token for the
-    24 int8 layers on 2 CPU cores, the same kernels and results), or ``module`` itself where
-    TorchScript is unavailable (deprecated in torch 2.10+; a later torch may drop it)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.script(module)
-    except Exception as exc:  # noqa: BLE001 - TorchScript raises several types; eager runs the same math
-        logger.warning("t2s layers run eagerly (slower per token): TorchScript failed: %s", exc)
-        return module
+    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        x = self.norm1(x + self.self_attn(x, cache, pos, mask))  # (B, T, C)
+        return self.norm2(x + self.linear2(F.relu(self.linear1(x))))  # (B, T, C)
 
 
 class TransformerStack(nn.Module):
-    """The layers (key prefix ``h.layers.N``), run by a scripted ``StackStep`` (built by
-    ``load_t2s``, or on first use after ``invalidate``)."""
+    """The layers (key prefix ``h.layers.N``), layer i writing into ``caches[i]``."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
         self.layers = nn.ModuleList(TransformerLayer(cfg) for _ in range(cfg.n_layer))
-        self.invalidate()
 
-    def invalidate(self) -> None:
-        """Forget the compiled step (after modules or tensors were replaced)."""
-        # a plain attribute, not a submodule: no state-dict keys, not moved by .to()
-        object.__setattr__(self, "_runner", None)
+    def forward(self, x: torch.Tensor, caches: list[KVCache], pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x, caches[i], pos, mask)
+        return x  # (B, T, C)
 
-    def _apply(self, fn, *args, **kwargs):  # .to() / .half() replace the tensors
-        self.invalidate()
-        return super()._apply(fn, *args, **kwargs)
 
-    def __deepcopy__(self, memo):  # a copy must never run on the original's tensors
-        cls = type(self)
-        copied = cls.__new__(cls)
-        memo[id(self)] = copied
-        for key, value in self.__dict__.items():
-            copied.__dict__[key] = None if key == "_runner" else copy.deepcopy(value, memo)
-        return copied
-
-    def runner(self) -> nn.Module:
-        """The compiled step over the current layers (built now if there is none)."""
-        if self._runner is None:
-            object.__setattr__(self, "_runner", script_or_eager(StackStep(self.layers)))
-        return self._runner
-
-    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        cache.reserve(pos + x.shape[1])
-        with torch.jit.optimized_execution(False):  # plain kernel calls: no profiling runs, no fusion
-            return self.runner()(x, cache.buffers, pos, mask)  # (B, T, C)
+def script_layers(net: T2SNetwork) -> None:
+    """Replace ``net.h`` by its TorchScript compilation (the same modules and parameters, run
+    from C++ without Python between the ops: same kernels, same results, less time per token),
+    or leave it eager, with a warning, where TorchScript fails (deprecated in torch 2.10+; a
+    later torch may drop it)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            net.h = torch.jit.script(net.h)
+    except Exception as exc:  # noqa: BLE001 - TorchScript raises several types; eager runs the same math
+        logger.warning("t2s layers run eagerly (slower per token): TorchScript failed: %s", exc)
 
 
 class T2SNetwork(nn.Module):
@@ -326,9 +262,14 @@ class T2SNetwork(nn.Module):
         """Semantic tokens (B, T) at audio positions start..start+T-1 -> (B, T, E)."""
         return self.ar_audio_position(self.ar_audio_embedding(tokens), start)
 
-    def forward(self, xy: torch.Tensor, pos: int, cache: KVCache, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, xy: torch.Tensor, pos: int, caches: list[KVCache], mask: torch.Tensor | None) -> torch.Tensor:
         """Run ``xy`` (B, T, E) at cache positions pos..pos+T-1; logits of its last position (B, V)."""
-        h = self.h(xy, cache, pos, mask)  # (B, T, C)
+        check_capacity(caches, pos + xy.shape[1])
+        if isinstance(self.h, torch.jit.ScriptModule):
+            with torch.jit.optimized_execution(False):  # plain kernel calls: no profiling runs, no fusion
+                h = self.h(xy, caches, pos, mask)  # (B, T, C)
+        else:
+            h = self.h(xy, caches, pos, mask)  # (B, T, C)
         return self.ar_predict_layer(h[:, -1])  # (B, V)
 
 
@@ -376,13 +317,13 @@ class T2SModel(nn.Module):
         """Activation dtype (the embeddings'; quantized layers keep float activations)."""
         return self.model.bert_proj.weight.dtype
 
-    def new_cache(self, max_len: int, batch: int = 1) -> KVCache:
-        """An empty cache for ``max_len`` positions (prompt + generated tokens)."""
+    def new_cache(self, max_len: int, batch: int = 1) -> list[KVCache]:
+        """Empty caches, one per layer, for ``max_len`` positions (prompt + generated tokens)."""
         cfg = self.config
-        return KVCache(cfg.n_layer, batch, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
+        return empty_caches(cfg.n_layer, batch, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
 
     def prefill(
-        self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor, cache: KVCache
+        self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor, cache: list[KVCache]
     ) -> torch.Tensor:
         """phone_ids (B, Tx), bert (B, 1024, Tx), prompt (B, Ty) -> logits for the first new token (B, V)."""
         x = self.model.embed_text(phone_ids, bert)  # (B, Tx, E)
@@ -391,7 +332,7 @@ class T2SModel(nn.Module):
         mask = prompt_mask(x.shape[1], y.shape[1], xy.device)  # (S, S)
         return self.model(xy, 0, cache, mask)
 
-    def decode_one_token(self, token: torch.Tensor, pos: int, audio_pos: int, cache: KVCache) -> torch.Tensor:
+    def decode_one_token(self, token: torch.Tensor, pos: int, audio_pos: int, cache: list[KVCache]) -> torch.Tensor:
         """token (B, 1) at cache position ``pos`` and audio position ``audio_pos`` -> next logits (B, V)."""
         y = self.model.embed_audio(token, audio_pos)  # (B, 1, E)
         return self.model(y, pos, cache, None)
@@ -532,7 +473,6 @@ def quantize_weights(model: T2SModel, mode: str = "int8") -> T2SModel:
         layer.self_attn.pack_in_proj()
     model.model.h = convert_linears(model.model.h, mode, batch_size=1)
     model.model.ar_predict_layer = convert_linears(model.model.ar_predict_layer, mode, batch_size=1)
-    model.model.h.invalidate()
     return model
 
 
@@ -542,13 +482,17 @@ def load_t2s(
     dtype: torch.dtype | None = None,
     *,
     fast: bool | str = False,
+    script: bool = True,
 ) -> T2SModel:
     """Load an upstream GPT-SoVITS GPT ``.ckpt`` with strict key matching.
 
     Weights (stored fp16) are cast to ``dtype`` (default float32 on CPU, float16 on CUDA).
     ``fast`` (CPU only; opt-in): ``True`` or ``"int8"`` runs the transformer and head with int8
     weights, ``"fp16"`` with fp16 weights, ``"onednn"`` with the float32 weights repacked for
-    oneDNN (``quantize_weights``): faster, tokens no longer guaranteed bit-identical to upstream. On CUDA it changes nothing (fp16 is already the fast path).
+    oneDNN (``quantize_weights``): faster, tokens no longer guaranteed bit-identical to upstream.
+    On CUDA it changes nothing (fp16 is already the fast path).
+    ``script``: run the layers as TorchScript (``script_layers``: the same results, less time per
+    token); False runs them eagerly.
     Raises CheckpointError naming the file and the problem.
     """
     config, weights, info = read_t2s_file(path)
@@ -566,6 +510,7 @@ def load_t2s(
         if dtype != torch.float32:
             raise ValueError(f"fast mode on CPU quantizes float32 weights; got dtype {dtype}")
         quantize_weights(model, "int8" if fast is True else fast)
-    model.model.h.runner()  # script the layer step now (0.3-1 s for the full model), not on the first request
+    if script:
+        script_layers(model.model)  # 0.3-1 s for the full model
     logger.info("loaded t2s (%d layers x %d) from %s (%s)", config.n_layer, config.hidden_dim, path, info)
     return model
