@@ -16,7 +16,7 @@ fixed token budget per segment (random weights rarely pick EOS, so every segment
 - time to first audio in stream mode (median of FIRST_AUDIO_REPEATS requests): the first chunk of a request with the service's default
   ``stream_chunk_tokens`` (8 tokens, ``tts.chunked``), and the first whole segment (upstream's way);
 - a non-stream reply (the sentences as one text): real-time factor with segments decoded one at a
-  time (upstream's order) and with ``t2s_batch`` = REPLY_BATCH (``tts.models.t2s_batch``);
+  time (upstream's order) and with ``t2s_batch`` = REPLY_BATCH (``tts.models.t2s_generate.generate_batch``);
 - peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
   models and every mode run in their own child processes, so the peaks of two modes never mix.
 

@@ -225,7 +225,7 @@ class TTSEngine:
         self.bert_fast = bert_fast  # the same for BERT (see BertFeatures.load)
         if int(t2s_batch) != t2s_batch or t2s_batch < 1:
             raise ValueError(f"t2s_batch must be an integer >= 1, got {t2s_batch!r}")
-        self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_batch)
+        self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_generate)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -321,7 +321,7 @@ class TTSEngine:
         """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined.
 
         With the engine's ``t2s_batch`` > 1 (and no ``chunk_tokens``), up to that many segments are
-        decoded together (``tts.models.t2s_batch``): faster on CPU, and every segment draws from
+        decoded together (``tts.models.t2s_generate.generate_batch``): faster on CPU, and every segment draws from
         its own generator seeded from ``seed`` and its index, so the audio for a seed differs from
         ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
         """
@@ -412,7 +412,7 @@ class TTSEngine:
                             cancel: threading.Event | None) -> tuple[int, np.ndarray]:
         """``synthesize`` with up to ``t2s_batch`` segments per t2s run; segment i draws its tokens and
         then its SoVITS noise from a generator seeded with ``piece_seed(seed, i)``."""
-        from tts.models.t2s_batch import generate_batch
+        from tts.models.t2s_generate import generate_batch
 
         loaded = self.voices.get(voice)
         sr = loaded.voice.sample_rate

@@ -12,8 +12,9 @@ import torch
 from tts.builders import build_t2s_checkpoint
 from tts.builders.t2s import t2s_checkpoint_config
 from tts.models import T2SModel, load_t2s
-from tts.models.errors import CheckpointError
-from tts.models.t2s import EOS_MASKED_STEPS, T2SConfig, prompt_mask
+from tts.models.checkpoints import CheckpointError
+from tts.models.t2s import T2SConfig
+from tts.models.t2s_generate import EOS_MASKED_STEPS, prompt_mask
 
 from .ckpt_edit import edit_ckpt
 

@@ -1,2 +1,10 @@
+"""The GPT-SoVITS networks and their loaders, for upstream's file formats.
+
+``load_t2s`` (GPT ``.ckpt`` -> ``T2SModel``, decoding in ``t2s_generate``; the network in ``t2s``),
+``load_sovits`` (SoVITS ``.pth`` -> ``SoVITSModel``), ``checkpoints`` (reading both files,
+strict loading, ``CheckpointError``), ``ssl`` (HuBERT), ``bert`` (text features), ``audio``
+(reference audio), ``sampling`` (next-token sampling), ``fast_linear`` (CPU fast modes).
+"""
+
 from tts.models.sovits import SoVITSModel, load_sovits  # noqa: F401
-from tts.models.t2s import T2SModel, load_t2s  # noqa: F401
+from tts.models.t2s_generate import T2SModel, load_t2s  # noqa: F401

@@ -17,8 +17,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tts.models.checkpoints import V1_SYMBOLS, V2_SYMBOLS, read_sovits_file
-from tts.models.errors import CheckpointError, load_state_dict_strict
+from tts.models.checkpoints import (
+    V1_SYMBOLS,
+    V2_SYMBOLS,
+    CheckpointError,
+    load_state_dict_strict,
+    read_sovits_file,
+)
 from tts.models.sovits_modules import (
     MRTE,
     AttentionEncoder,
