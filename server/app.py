@@ -86,7 +86,7 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         service = ChatService(config, loaded.chat, loaded.engine, demo=demo)
         if config.tts.preload_voices:
             for name in config.speaker_names():
-                service.load_voice_blocking(config.speaker(name))
+                service.load_voice_blocking(service.speakers[name])
             logger.info("preloaded %d voices", len(config.speakers))
         loaded.engine.warm_up()
         app.state.service = service
@@ -160,7 +160,7 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         svc = service(request)
         loaded = set(svc.loaded_voices())
         return SpeakersResponse(speakers=[
-            SpeakerInfo(name=name, language=config.speaker(name).language, sample_rate=svc.sample_rate(name),
+            SpeakerInfo(name=name, language=svc.speakers[name].options.language, sample_rate=svc.sample_rate(name),
                         loaded=name in loaded)
             for name in config.speaker_names()])
 

@@ -57,13 +57,19 @@ class CappedEngine:
     def __getattr__(self, name: str):
         return getattr(self._engine, name)
 
-    def synthesize(self, *args, **kwargs):
-        kwargs.setdefault("max_tokens", self._max_tokens)
-        return self._engine.synthesize(*args, **kwargs)
+    def _capped(self, options):
+        from dataclasses import replace
 
-    def stream(self, *args, **kwargs):
-        kwargs.setdefault("max_tokens", self._max_tokens)
-        return self._engine.stream(*args, **kwargs)
+        from tts import SynthesisOptions
+
+        options = options if options is not None else SynthesisOptions()
+        return options if options.max_tokens is not None else replace(options, max_tokens=self._max_tokens)
+
+    def synthesize(self, text, voice, options=None, **kwargs):
+        return self._engine.synthesize(text, voice, self._capped(options), **kwargs)
+
+    def stream(self, text, voice, options=None, **kwargs):
+        return self._engine.stream(text, voice, self._capped(options), **kwargs)
 
 
 def free_port() -> int:

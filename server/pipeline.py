@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from LLM import ChatModel, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.schemas import ChatRequest
 from server.wav import encode_wav, pcm_bytes, wav_header
+from tts.options import resolve_seed, segment_seed
 from tts.text.segment import IncrementalSegmenter
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,8 @@ class ChatService:
         self.demo = demo
         self.counters = Counters()
         self._ids = itertools.count(1)
+        # each speaker resolved once: prompt, voice files, synthesis options
+        self.speakers = {name: config.speaker(name) for name in config.speaker_names()}
         self._voices: dict[str, object] = {}  # speaker name -> tts Voice (the engine caches the models)
 
     # ---- admission and validation -------------------------------------------------------------
@@ -145,7 +147,7 @@ class ChatService:
                                     f" = {limits.max_pending_requests}); retry later",
                                headers={"Retry-After": str(limits.retry_after_s)})
         self.counters.active += 1
-        job = Job(self, next(self._ids), self.config.speaker(request.speaker), request)
+        job = Job(self, next(self._ids), self.speakers[request.speaker], request)
         logger.info("request %d: speaker %s, %d characters, %d history turns", job.id, request.speaker,
                     len(request.input), len(request.history))
         return job
@@ -176,19 +178,11 @@ class ChatService:
         history = [Turn(t.role, t.content) for t in r.history]
         return self.chat.stream(r.input, job.speaker.prompt, history, temperature=r.temperature, seed=r.seed)
 
-    @staticmethod
-    def _voice_settings(job: Job, voice, seed: int) -> dict:
-        """The engine arguments of ``job``'s speaker (shared by ``synthesize`` and ``stream``)."""
-        s = job.speaker
-        return {"language": s.language, "voice": voice, "top_k": s.top_k, "top_p": s.top_p,
-                "temperature": s.temperature, "speed": s.speed, "seed": seed, "cancel": job.cancel}
-
     def _synthesize(self, job: Job, voice, text: str, seed: int) -> tuple[int, np.ndarray]:
-        return self.engine.synthesize(text, **self._voice_settings(job, voice, seed))
+        return self.engine.synthesize(text, voice, job.speaker.options, seed=seed, cancel=job.cancel)
 
     def _stream_segment(self, job: Job, voice, text: str, seed: int):
-        return self.engine.stream(text, chunk_tokens=self.config.server.stream_chunk_tokens,
-                                  **self._voice_settings(job, voice, seed))
+        return self.engine.stream(text, voice, job.speaker.stream_options, seed=seed, cancel=job.cancel)
 
     async def reply(self, job: Job) -> SpokenReply:
         """Non-stream mode: the whole reply as one WAV. The caller closes ``job``."""
@@ -205,7 +199,7 @@ class ChatService:
             raw = "".join(pieces)
             text = clean_for_speech(raw)
             logger.info("request %d: reply of %d characters, %d spoken: %r", job.id, len(raw), len(text), text[:80])
-            seed = job.request.seed if job.request.seed is not None else random.randrange(2**32)
+            seed = resolve_seed(job.request.seed)
             sr, pcm = await asyncio.to_thread(self._synthesize, job, voice, text, seed)
             job.finished = True
             return SpokenReply(raw=raw, text=text, sample_rate=sr, wav=encode_wav(pcm, sr))
@@ -245,7 +239,7 @@ class ChatService:
             except Exception as exc:  # noqa: BLE001 -- reaches the client as the end of the stream; Job.close logs it
                 queue.put_nowait(exc)
 
-        seed = job.request.seed if job.request.seed is not None else random.randrange(2**31)
+        seed = resolve_seed(job.request.seed)
         job.llm_task = asyncio.create_task(produce())
         yield wav_header(voice.sample_rate, None)
         spoken = 0
@@ -257,10 +251,10 @@ class ChatService:
                     return
                 if item is _END:
                     break
-                # a different seed per segment, derived from the request's: same request, same audio.
+                # each segment's own seed, derived from the request's: same request, same audio.
                 # The engine's chunks (pieces it splits the segment into, and with stream_chunk_tokens
                 # early parts of each piece) are sent one by one as each is ready.
-                pieces = self._stream_segment(job, voice, item, seed + spoken)
+                pieces = self._stream_segment(job, voice, item, segment_seed(seed, spoken))
                 spoken += 1
                 while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:
                     if job.cancel.is_set():

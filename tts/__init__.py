@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["AudioChunk", "SegmentStats", "TTSEngine", "Voice"]
+__all__ = ["AudioChunk", "SegmentStats", "SynthesisOptions", "TTSEngine", "Voice"]
 
 _EXPORTS = {
     "AudioChunk": "tts.engine",
     "SegmentStats": "tts.engine",
+    "SynthesisOptions": "tts.options",
     "TTSEngine": "tts.engine",
     "Voice": "tts.voices",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from tts.engine import AudioChunk, SegmentStats, TTSEngine
+    from tts.options import SynthesisOptions
     from tts.voices import Voice
 
 

@@ -51,6 +51,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from queue import Empty
 
+from tts.options import FRAGMENT_INTERVAL_S, SynthesisOptions
+
 SENTENCES = (
     "今天天气很好，我们一起去公园散步吧。",
     "人工智能正在改变我们的生活方式。",
@@ -192,7 +194,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     logging.getLogger(__name__).info("%s: engine + voice ready in %.2f s", mode, load_wall)
 
     # warm-up: one-time work (jieba dictionary, kernel selection) is not what a request pays
-    engine.synthesize("你好，欢迎使用。", voice=voice, seed=0, max_tokens=8)
+    engine.synthesize("你好，欢迎使用。", voice, SynthesisOptions(max_tokens=8), seed=0)
     first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS)  # the first chunk's shapes, as a service has seen
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -201,7 +203,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     wall = 0.0
     for i, sentence in enumerate(SENTENCES):
         t0 = time.perf_counter()
-        chunks = list(engine.stream(sentence, voice=voice, seed=i, max_tokens=max_tokens))
+        chunks = list(engine.stream(sentence, voice, SynthesisOptions(max_tokens=max_tokens), seed=i))
         wall += time.perf_counter() - t0
         stats = [c.stats for c in chunks if c.stats is not None]
         pcm = b"".join(c.pcm.astype("<i2").tobytes() for c in chunks)
@@ -245,7 +247,8 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None, repeat
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        chunks = engine.stream(STREAM_TEXT, voice=voice, seed=0, max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        options = SynthesisOptions(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        chunks = engine.stream(STREAM_TEXT, voice, options, seed=0)
         next(chunks)
         times.append(time.perf_counter() - t0)
         chunks.close()
@@ -255,13 +258,13 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None, repeat
 def reply(engine, voice, max_tokens: int, batch: int) -> float:
     """Real-time factor of one non-stream reply of all SENTENCES with ``t2s_batch`` = ``batch``:
     wall time / seconds of speech (the silence after each segment excluded)."""
-    from tts.engine import FRAGMENT_INTERVAL_S, text_pieces
+    from tts.engine import text_pieces
 
     text = "".join(SENTENCES)
     engine.t2s_batch = batch
     try:
         t0 = time.perf_counter()
-        sr, wav = engine.synthesize(text, voice=voice, seed=0, max_tokens=max_tokens)
+        sr, wav = engine.synthesize(text, voice, SynthesisOptions(max_tokens=max_tokens), seed=0)
         wall = time.perf_counter() - t0
     finally:
         engine.t2s_batch = 1

@@ -13,7 +13,6 @@ then its SoVITS noise, segment after segment, so the same seed gives upstream's 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
 from tts.models.sovits import latent_noise
+from tts.options import LANGUAGES, SynthesisOptions, resolve_seed, segment_seed
 from tts.voices import (
     LoadedVoice,
     ReferencePrompt,
@@ -35,8 +35,6 @@ from tts.voices import (
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("zh", "en", "auto")
-FRAGMENT_INTERVAL_S = 0.3  # upstream's default silence after every segment
 EMPTY_SILENCE_S = 0.3  # what text with nothing to pronounce yields
 MAX_BERT_CHARS = 510  # BERT takes 512 positions with CLS and SEP: longer segments are cut (upstream fails)
 
@@ -83,47 +81,6 @@ class AudioChunk:
         return iter((self.sample_rate, self.pcm))
 
 
-@dataclass(frozen=True)
-class SynthesisOptions:
-    """Per-call synthesis settings (upstream's defaults); validated on construction."""
-
-    language: str = "zh"
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    repetition_penalty: float = 1.35
-    speed: float = 1.0
-    noise_scale: float = 0.5
-    fragment_interval: float = FRAGMENT_INTERVAL_S
-    max_tokens: int | None = None  # per segment; None = the GPT file's 50 x max_sec
-    chunk_tokens: int | None = None  # render a segment early after this many tokens (tts.chunked); None = whole
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.language not in LANGUAGES:
-            problems.append(f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
-        if not (isinstance(self.top_k, int) and self.top_k >= 1):
-            problems.append(f"top_k must be an integer >= 1, got {self.top_k!r}")
-        if not 0.0 < self.top_p <= 1.0:
-            problems.append(f"top_p must be in (0, 1], got {self.top_p!r}")
-        if not self.temperature > 0.0:
-            problems.append(f"temperature must be > 0, got {self.temperature!r}")
-        if not self.repetition_penalty > 0.0:
-            problems.append(f"repetition_penalty must be > 0, got {self.repetition_penalty!r}")
-        if not 0.1 <= self.speed <= 10.0:
-            problems.append(f"speed must be between 0.1 and 10, got {self.speed!r}")
-        if not self.noise_scale >= 0.0:
-            problems.append(f"noise_scale must be >= 0, got {self.noise_scale!r}")
-        if not 0.0 <= self.fragment_interval <= 10.0:
-            problems.append(f"fragment_interval must be between 0 and 10 s, got {self.fragment_interval!r}")
-        if self.max_tokens is not None and not (isinstance(self.max_tokens, int) and self.max_tokens >= 1):
-            problems.append(f"max_tokens must be None or an integer >= 1, got {self.max_tokens!r}")
-        if self.chunk_tokens is not None and not (isinstance(self.chunk_tokens, int) and self.chunk_tokens >= 1):
-            problems.append(f"chunk_tokens must be None or an integer >= 1, got {self.chunk_tokens!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-
 def hard_split(text: str, max_chars: int) -> list[str]:
     """``text`` cut into pieces of at most ``max_chars`` characters (only texts without any
     punctuation get this far: upstream fails on them; we cut them blindly)."""
@@ -141,24 +98,18 @@ def text_pieces(text: str, language: str) -> list[str]:
     return [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
 
 
-def check_request(text: str, voice: Voice | None) -> None:
-    """ValueError without a voice, TypeError when ``text`` is not a str."""
+def check_request(text: str, voice: Voice | None, options: SynthesisOptions | None) -> SynthesisOptions:
+    """The options to use (the defaults for None); ValueError without a voice, TypeError when
+    ``text`` is not a str or ``options`` not SynthesisOptions."""
     if voice is None:
         raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-
-
-def resolve_seed(seed: int | None) -> int:
-    """``seed`` as an int; None or -1 draws a random one."""
-    if seed is None or seed == -1:
-        return random.SystemRandom().randrange(2**32)
-    return int(seed)
-
-
-def piece_seed(seed: int, index: int) -> int:
-    """The seed of segment ``index``'s own random stream (chunked noise, batched decoding)."""
-    return (seed * 1_000_003 + index) % 2**63
+    if options is None:
+        return SynthesisOptions()
+    if not isinstance(options, SynthesisOptions):
+        raise TypeError(f"options must be tts.SynthesisOptions, got {type(options).__name__}")
+    return options
 
 
 def to_int16(wav: np.ndarray) -> np.ndarray:
@@ -308,58 +259,44 @@ class TTSEngine:
         with self._lock:
             self.frontend.text_to_phones("你好，world。", language="zh", version="v2")
         if voice is not None:
-            self.synthesize("你好。", voice=voice, seed=0, max_tokens=4)
+            self.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=0)
 
     # ---- synthesis ----------------------------------------------------------------------------
 
-    def synthesize(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
-                   top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
-                   noise_scale: float = 0.5, repetition_penalty: float = 1.35,
-                   fragment_interval: float = FRAGMENT_INTERVAL_S,
-                   max_tokens: int | None = None, cancel: threading.Event | None = None,
-                   chunk_tokens: int | None = None) -> tuple[int, np.ndarray]:
+    def synthesize(self, text: str, voice: Voice, options: SynthesisOptions | None = None, *,
+                   seed: int | None = None, cancel: threading.Event | None = None) -> tuple[int, np.ndarray]:
         """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined.
 
-        With the engine's ``t2s_batch`` > 1 (and no ``chunk_tokens``), up to that many segments are
-        decoded together (``tts.models.t2s_generate.generate_batch``): faster on CPU, and every segment draws from
-        its own generator seeded from ``seed`` and its index, so the audio for a seed differs from
-        ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
+        With the engine's ``t2s_batch`` > 1 (and no ``options.chunk_tokens``), up to that many
+        segments are decoded together (``tts.models.t2s_generate.generate_batch``): faster on CPU,
+        and every segment draws from its own generator seeded with ``segment_seed(seed, index)``,
+        so the audio for a seed differs from ``t2s_batch=1`` (upstream's single random stream)
+        while not depending on the batch size.
         """
-        check_request(text, voice)
-        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
-                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                fragment_interval=fragment_interval, max_tokens=max_tokens,
-                                chunk_tokens=chunk_tokens)
-        if self.t2s_batch > 1 and chunk_tokens is None:
+        opts = check_request(text, voice, options)
+        if self.t2s_batch > 1 and opts.chunk_tokens is None:
             return self._synthesize_batched(text, voice, opts, seed, cancel)
         chunks = list(self._stream(text, voice, opts, seed, cancel))
         if not chunks:  # cancelled before the first segment was done
             return voice.sample_rate, np.zeros(0, dtype=np.int16)
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
-    def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
-               top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
-               noise_scale: float = 0.5, repetition_penalty: float = 1.35,
-               fragment_interval: float = FRAGMENT_INTERVAL_S,
-               max_tokens: int | None = None, cancel: threading.Event | None = None,
-               chunk_tokens: int | None = None) -> Iterator[AudioChunk]:
+    def stream(self, text: str, voice: Voice, options: SynthesisOptions | None = None, *,
+               seed: int | None = None, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
         """Yield one AudioChunk per text segment as soon as it is synthesized.
 
-        With ``chunk_tokens`` a segment comes in several chunks: the first after that many
-        semantic tokens, then chunks of doubling size (see ``tts.chunked``; same length and the
-        same tokens as without, samples differ near chunk boundaries). Without, every chunk is
-        upstream's whole-segment audio.
+        ``options`` (default ``SynthesisOptions()``, upstream's settings): the text's language,
+        sampling, speed, ... With ``options.chunk_tokens`` a segment comes in several chunks: the
+        first after that many semantic tokens, then chunks of doubling size (see ``tts.chunked``;
+        same length and the same tokens as without, samples differ near chunk boundaries).
+        Without, every chunk is upstream's whole-segment audio.
 
         Text with nothing to pronounce (empty, emoji, punctuation only) yields one chunk of
         0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
         the generator stops the work after the chunk in progress; setting ``cancel`` (from any
         thread) stops it within one semantic token and ends the stream with no further chunk.
         """
-        check_request(text, voice)
-        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
-                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                fragment_interval=fragment_interval, max_tokens=max_tokens,
-                                chunk_tokens=chunk_tokens)
+        opts = check_request(text, voice, options)
         return self._stream(text, voice, opts, seed, cancel)
 
     def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
@@ -374,7 +311,7 @@ class TTSEngine:
             if cancel is not None and cancel.is_set():
                 logger.info("synthesis cancelled")
                 return
-            noise_seed = piece_seed(seed, index)  # chunked rendering's own noise stream
+            noise_seed = segment_seed(seed, index)  # chunked rendering's own noise stream
             for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed):
                 produced = True
                 if stats is None:  # an early part of the segment
@@ -411,7 +348,7 @@ class TTSEngine:
     def _synthesize_batched(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
                             cancel: threading.Event | None) -> tuple[int, np.ndarray]:
         """``synthesize`` with up to ``t2s_batch`` segments per t2s run; segment i draws its tokens and
-        then its SoVITS noise from a generator seeded with ``piece_seed(seed, i)``."""
+        then its SoVITS noise from a generator seeded with ``segment_seed(seed, i)``."""
         from tts.models.t2s_generate import generate_batch
 
         loaded = self.voices.get(voice)
@@ -427,13 +364,12 @@ class TTSEngine:
         parts: list[np.ndarray] = []
         for start in range(0, len(todo), self.t2s_batch):
             group = todo[start:start + self.t2s_batch]
-            generators = [torch.Generator(device=self.device).manual_seed(piece_seed(seed, i)) for i, _ in group]
+            generators = [torch.Generator(device=self.device).manual_seed(segment_seed(seed, i)) for i, _ in group]
             with self._lock, torch.inference_mode():
                 t0 = time.perf_counter()
                 tokens = generate_batch(
                     loaded.t2s, [f.all_ids for _, f in group], [f.all_bert for _, f in group], prompt.tokens,
-                    generators, top_k=opts.top_k, top_p=opts.top_p, temperature=opts.temperature,
-                    repetition_penalty=opts.repetition_penalty, max_tokens=opts.max_tokens, cancel=cancel)
+                    generators, opts, max_tokens=opts.max_tokens, cancel=cancel)
                 logger.info("t2s batch of %d segments: %d tokens in %.2f s", len(group),
                             sum(len(t) for t in tokens), time.perf_counter() - t0)
                 if cancel is not None and cancel.is_set():
@@ -471,10 +407,8 @@ class TTSEngine:
                 return
             target_ids = features.target_ids
             t2 = time.perf_counter()
-            token_iter = loaded.t2s.iter_tokens(
-                features.all_ids, features.all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
-                temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
-                max_tokens=opts.max_tokens, generator=generator)
+            token_iter = loaded.t2s.iter_tokens(features.all_ids, features.all_bert, prompt.tokens, opts,
+                                                max_tokens=opts.max_tokens, generator=generator)
         limit = loaded.t2s.config.token_limit(opts.max_tokens)
         boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens is not None else []
         vocoder = None

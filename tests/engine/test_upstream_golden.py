@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tts import SynthesisOptions
+
 GOLDEN = json.loads((Path(__file__).parent / "data" / "upstream_golden.json").read_text(encoding="utf-8"))
 
 
@@ -38,8 +40,8 @@ def same_files(models):
 
 @pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["name"] for c in GOLDEN["cases"]])
 def test_audio_equals_upstream(engine, voice, same_files, case):
-    sr, wav = engine.synthesize(case["text"], voice=voice, seed=case["seed"], top_k=case.get("top_k", 15),
-                                speed=case.get("speed", 1.0), max_tokens=case["max_tokens"])
+    options = SynthesisOptions(top_k=case.get("top_k", 15), speed=case.get("speed", 1.0), max_tokens=case["max_tokens"])
+    sr, wav = engine.synthesize(case["text"], voice, options, seed=case["seed"])
     assert sr == case["sample_rate"]
     assert len(wav) == case["n_samples"]
     sampled = wav[::101].astype(np.int32)

@@ -23,6 +23,7 @@ scale for all rows, so a row's tokens also depend on the other rows, within int8
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -140,24 +141,24 @@ class T2SModel(nn.Module):
         phone_ids: torch.Tensor,
         bert_features: torch.Tensor,
         prompt_tokens: torch.Tensor | None,
+        sampling: SamplingSettings | None = None,
         *,
-        top_k: int = 15,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        repetition_penalty: float = 1.35,
         max_tokens: int | None = None,
         generator: torch.Generator | None = None,
+        **overrides,
     ) -> Iterator[int]:
         """Yield semantic tokens one at a time as they are decoded (EOS never yielded).
 
         phone_ids: 1-D prompt phones + target phones; bert_features: (1024, n_phones);
         prompt_tokens: 1-D semantic tokens of the reference audio (None or empty: no prompt).
+        ``sampling`` (default ``SamplingSettings()``, upstream's) with any of its fields
+        overridden by keyword (``top_k=1``, ...).
         Draws come from ``generator`` (the global RNG when None); a generator seeded with s
         gives the tokens upstream gives after ``torch.manual_seed(s)``. Stops at EOS (drawn,
         or the most likely token after the repetition penalty, as upstream) or after
         ``max_tokens`` tokens (default ``config.early_stop_tokens``).
         """
-        settings = SamplingSettings(top_k, top_p, temperature, repetition_penalty)
+        settings = _settings(sampling, overrides)
         limit = self.config.token_limit(max_tokens)
         rows = [self.check_inputs(phone_ids, bert_features, prompt_tokens)]
         for drawn in decode_rows(self, rows, settings, limit, [generator]):
@@ -168,29 +169,23 @@ class T2SModel(nn.Module):
         phone_ids: torch.Tensor,
         bert_features: torch.Tensor,
         prompt_tokens: torch.Tensor | None,
+        sampling: SamplingSettings | None = None,
         *,
-        top_k: int = 15,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        repetition_penalty: float = 1.35,
         max_tokens: int | None = None,
         generator: torch.Generator | None = None,
+        **overrides,
     ) -> torch.Tensor:
-        """The generated semantic tokens (1-D LongTensor on CPU, EOS dropped); same draws as ``iter_tokens``."""
-        tokens = list(
-            self.iter_tokens(
-                phone_ids,
-                bert_features,
-                prompt_tokens,
-                top_k=top_k,
-                top_p=top_p,
-                temperature=temperature,
-                repetition_penalty=repetition_penalty,
-                max_tokens=max_tokens,
-                generator=generator,
-            )
-        )
-        return torch.tensor(tokens, dtype=torch.long)
+        """The generated semantic tokens (1-D LongTensor on CPU, EOS dropped); same arguments and
+        draws as ``iter_tokens``."""
+        tokens = self.iter_tokens(phone_ids, bert_features, prompt_tokens, sampling, max_tokens=max_tokens,
+                                  generator=generator, **overrides)
+        return torch.tensor(list(tokens), dtype=torch.long)
+
+
+def _settings(sampling: SamplingSettings | None, overrides: dict) -> SamplingSettings:
+    """``sampling`` (default: upstream's) with the fields named in ``overrides`` replaced."""
+    base = sampling if sampling is not None else SamplingSettings()
+    return dataclasses.replace(base, **overrides) if overrides else base
 
 
 def decode_rows(
@@ -267,13 +262,11 @@ def generate_batch(
     bert_features: Sequence[torch.Tensor],
     prompt_tokens: torch.Tensor | None,
     generators: Sequence[torch.Generator | None],
+    sampling: SamplingSettings | None = None,
     *,
-    top_k: int = 15,
-    top_p: float = 1.0,
-    temperature: float = 1.0,
-    repetition_penalty: float = 1.35,
     max_tokens: int | None = None,
     cancel: threading.Event | None = None,
+    **overrides,
 ) -> list[torch.Tensor]:
     """The semantic tokens of each row (1-D LongTensors on CPU, EOS dropped), as ``model.generate``
     gives for that row's phone ids, BERT features and generator (one row: exactly). When
@@ -282,7 +275,7 @@ def generate_batch(
     if not len(phone_ids) == len(bert_features) == len(generators) or len(phone_ids) == 0:
         raise ValueError(f"need one phone_ids, bert_features and generator per row, got "
                          f"{len(phone_ids)}, {len(bert_features)} and {len(generators)}")
-    settings = SamplingSettings(top_k, top_p, temperature, repetition_penalty)
+    settings = _settings(sampling, overrides)
     rows = [model.check_inputs(p, b, prompt_tokens) for p, b in zip(phone_ids, bert_features)]
     tokens: list[list[int]] = [[] for _ in rows]
     for drawn in decode_rows(model, rows, settings, model.config.token_limit(max_tokens), generators, cancel):
