@@ -24,14 +24,8 @@ import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
 from tts.models.sovits import latent_noise
-from tts.options import LANGUAGES, SynthesisOptions, resolve_seed, segment_seed
-from tts.voices import (
-    LoadedVoice,
-    ReferencePrompt,
-    Voice,
-    VoiceCache,
-    prompt_transcript,
-)
+from tts.options import SynthesisOptions, resolve_seed, segment_seed
+from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
 logger = logging.getLogger(__name__)
 
@@ -188,70 +182,29 @@ class TTSEngine:
         t0 = time.perf_counter()
         self.frontend = Frontend(g2pw_dir=Path(g2pw_path) if g2pw_path is not None else None, bert_dir=Path(bert_path))
         self.timings["frontend_load_s"] = time.perf_counter() - t0
-        self.voices = VoiceCache(max_voices, self._load)
+        self._preparer = VoicePreparer(self.ssl, self.bert, self.frontend, self.device, self.dtype, t2s_fast)
+        self.voices = VoiceCache(max_voices, self._load)  # public: which voices are loaded
 
     # ---- voices -------------------------------------------------------------------------------
 
     def load_voice(self, gpt_path: str | Path, sovits_path: str | Path, ref_audio: str | Path, ref_text: str,
                    ref_language: str = "zh") -> Voice:
-        """Load (or find in the cache) a voice: its two checkpoints and its reference prompt.
+        """Load (or find in the cache) a voice: its two checkpoints and its reference prompt
+        (``tts.voices``).
 
-        Raises CheckpointError for unusable model files, ReferenceAudioError when the reference
-        is unreadable or not 3-10 s long, ValueError for an empty transcript or unknown language.
+        Raises FileNotFoundError naming a missing file, CheckpointError for unusable model files,
+        ReferenceAudioError when the reference is unreadable or not 3-10 s long, ValueError for
+        an empty transcript or unknown language.
         """
-        if ref_language not in LANGUAGES:
-            raise ValueError(f"ref_language must be one of {', '.join(LANGUAGES)}, got {ref_language!r}")
-        paths = []
-        for name, p in (("gpt_path", gpt_path), ("sovits_path", sovits_path), ("ref_audio", ref_audio)):
-            p = Path(p).expanduser().resolve()
-            if not p.is_file():
-                raise FileNotFoundError(f"{name}: file not found: {p}")
-            paths.append(p)
-        prompt_transcript(ref_text, ref_language)  # fail early on an empty transcript
-        probe = Voice(paths[0], paths[1], paths[2], ref_text, ref_language, sample_rate=0, version="")
-        return self.voices.get(probe).voice
+        files = voice_files(gpt_path, sovits_path, ref_audio, ref_text, ref_language)
+        return self.voices.get(files).voice
 
-    def _load(self, voice: Voice) -> LoadedVoice:
-        from tts.models import load_sovits, load_t2s
-        from tts.models.audio import load_prompt_wav16k, reference_spectrogram
-
-        timings: dict[str, float] = {}
-        with self._lock, torch.inference_mode():
-            t0 = time.perf_counter()
-            t2s = self.voices.find_model("t2s", voice.gpt_path)
-            if t2s is None:
-                t2s = load_t2s(voice.gpt_path, device=self.device, dtype=self.dtype, fast=self.t2s_fast)
-            sovits = self.voices.find_model("sovits", voice.sovits_path)
-            if sovits is None:
-                sovits = load_sovits(voice.sovits_path, device=self.device, dtype=self.dtype)
-            timings["model_load_s"] = time.perf_counter() - t0
-
-            t0 = time.perf_counter()
-            cfg = sovits.config
-            wav16k = load_prompt_wav16k(voice.ref_audio, cfg.sampling_rate)  # (n + pad,) float32
-            ssl = self.ssl(torch.from_numpy(wav16k))  # (1, 768, T)
-            tokens = sovits.extract_prompt_tokens(ssl).to(self.device)  # (T // 2,)
-            refer_spec = reference_spectrogram(voice.ref_audio, cfg, cfg.sampling_rate)  # (bins, frames)
-            refer_spec = refer_spec.to(self.device, self.dtype)
-            ge = sovits.speaker_embedding(refer_spec)  # (1, gin, 1)
-            timings["audio_prompt_s"] = time.perf_counter() - t0
-
-            t0 = time.perf_counter()
-            text = prompt_transcript(voice.ref_text, voice.ref_language)
-            phones = self.frontend.text_to_phones(text, language=voice.ref_language, version=sovits.version)
-            if len(phones) == 0:
-                raise ValueError(f"ref_text {voice.ref_text!r} has nothing pronounceable: no phones")
-            bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_prompt_phones)
-            timings["text_prompt_s"] = time.perf_counter() - t0
-
-        prompt = ReferencePrompt(
-            text=text, phones=phones, phone_ids=torch.tensor(phones.ids, dtype=torch.long, device=self.device),
-            bert=bert, tokens=tokens, refer_spec=refer_spec, ge=ge)
-        loaded = Voice(voice.gpt_path, voice.sovits_path, voice.ref_audio, voice.ref_text, voice.ref_language,
-                       sample_rate=cfg.sampling_rate, version=sovits.version)
-        logger.info("voice loaded: %s (%d prompt tokens, %d prompt phones) in %.2f s", voice.ref_audio,
-                    tokens.numel(), len(phones), sum(timings.values()))
-        return LoadedVoice(voice=loaded, t2s=t2s, sovits=sovits, prompt=prompt, timings=timings)
+    def _load(self, files: VoiceFiles) -> LoadedVoice:
+        """Prepare a voice on this engine's device, reusing the models of cached voices made of
+        the same checkpoints (the cache's loader)."""
+        with self._lock:
+            return self._preparer.prepare(files, t2s=self.voices.find_model("t2s", files.gpt_path),
+                                          sovits=self.voices.find_model("sovits", files.sovits_path))
 
     def warm_up(self, voice: Voice | None = None) -> None:
         """Do the one-time work of a first request now (dictionaries of the text frontend and,
