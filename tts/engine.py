@@ -23,7 +23,6 @@ import numpy as np
 import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
-from tts.models.sovits import latent_noise
 from tts.options import SynthesisOptions, resolve_seed, segment_seed
 from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
@@ -406,8 +405,7 @@ class TTSEngine:
                 wav = vocoder.render(decoded, final=True)
                 # draw the whole-segment noise from the request's generator all the same, so the
                 # segments after this one get the tokens they would get without chunking
-                latent_noise((1, loaded.sovits.config.inter_channels, vocoder.sent), generator,
-                             loaded.sovits.dtype, loaded.sovits.device)
+                loaded.sovits.draw_noise(vocoder.sent, generator)
                 audio_s = vocoder.sent * vocoder.hop / loaded.voice.sample_rate
             sovits_s += time.perf_counter() - t4
         stats = SegmentStats(text_s=features.text_s, bert_s=features.bert_s, t2s_s=t2s_s,

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tts import SynthesisOptions
-from tts.chunked import CROSSFADE_FRAMES, DEC_CONTEXT_FRAMES, HOLD_FRAMES, ChunkedVocoder, chunk_boundaries
+from tts.chunked import CROSSFADE_FRAMES, HOLD_FRAMES, ChunkedVocoder, chunk_boundaries
+from tts.models.sovits import DEC_CONTEXT_FRAMES
 
 TEXT = "今天天气很好，我们一起去公园散步吧。"
 
