@@ -26,8 +26,8 @@ from LLM import ChatModel, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.schemas import ChatRequest
 from server.wav import encode_wav, pcm_bytes, wav_header
+from tts import IncrementalSegmenter
 from tts.options import resolve_seed, segment_seed
-from tts.text.segment import IncrementalSegmenter
 
 logger = logging.getLogger(__name__)
 

@@ -258,7 +258,7 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None, repeat
 def reply(engine, voice, max_tokens: int, batch: int) -> float:
     """Real-time factor of one non-stream reply of all SENTENCES with ``t2s_batch`` = ``batch``:
     wall time / seconds of speech (the silence after each segment excluded)."""
-    from tts.engine import text_pieces
+    from tts.text.segment import synthesis_segments
 
     text = "".join(SENTENCES)
     engine.t2s_batch = batch
@@ -268,7 +268,7 @@ def reply(engine, voice, max_tokens: int, batch: int) -> float:
         wall = time.perf_counter() - t0
     finally:
         engine.t2s_batch = 1
-    speech_s = len(wav) / sr - len(text_pieces(text, "zh")) * FRAGMENT_INTERVAL_S
+    speech_s = len(wav) / sr - len(synthesis_segments(text, "zh")) * FRAGMENT_INTERVAL_S
     return wall / max(1e-9, speech_s)
 
 

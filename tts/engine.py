@@ -24,12 +24,12 @@ import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
 from tts.options import SynthesisOptions, resolve_seed, segment_seed
+from tts.text.segment import MAX_SEGMENT_CHARS, synthesis_segments
 from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
 logger = logging.getLogger(__name__)
 
 EMPTY_SILENCE_S = 0.3  # what text with nothing to pronounce yields
-MAX_BERT_CHARS = 510  # BERT takes 512 positions with CLS and SEP: longer segments are cut (upstream fails)
 
 
 @dataclass(frozen=True)
@@ -72,23 +72,6 @@ class AudioChunk:
 
     def __iter__(self):
         return iter((self.sample_rate, self.pcm))
-
-
-def hard_split(text: str, max_chars: int) -> list[str]:
-    """``text`` cut into pieces of at most ``max_chars`` characters (only texts without any
-    punctuation get this far: upstream fails on them; we cut them blindly)."""
-    if len(text) <= max_chars:
-        return [text]
-    logger.warning("segment of %d characters without punctuation: cut every %d characters", len(text), max_chars)
-    return [text[i:i + max_chars] for i in range(0, len(text), max_chars)]
-
-
-def text_pieces(text: str, language: str) -> list[str]:
-    """The segments synthesis makes of ``text`` (upstream's split, then cut to BERT's length)."""
-    from tts.text.segment import split_for_synthesis
-
-    segments = split_for_synthesis(text, language) if text.strip() else []
-    return [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
 
 
 def check_request(text: str, voice: Voice | None, options: SynthesisOptions | None) -> SynthesisOptions:
@@ -259,7 +242,7 @@ class TTSEngine:
         generator = torch.Generator(device=self.device)
         generator.manual_seed(seed)
         produced = False
-        for index, piece in enumerate(text_pieces(text, opts.language)):
+        for index, piece in enumerate(synthesis_segments(text, opts.language)):
             if cancel is not None and cancel.is_set():
                 logger.info("synthesis cancelled")
                 return
@@ -286,8 +269,8 @@ class TTSEngine:
         if len(phones) == 0 or not phones.norm_text:
             logger.debug("segment %r has nothing to pronounce; skipped", segment)
             return None
-        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
-            raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
+        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_SEGMENT_CHARS:
+            raise ValueError(f"a text segment normalizes to more than {MAX_SEGMENT_CHARS} characters without "
                              f"punctuation ({segment[:30]!r}...); add punctuation to split it")
         bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
         t2 = time.perf_counter()
@@ -308,7 +291,7 @@ class TTSEngine:
         seed = resolve_seed(seed)
         prompt = loaded.prompt
         todo: list[tuple[int, SegmentFeatures]] = []
-        for i, piece in enumerate(text_pieces(text, opts.language)):
+        for i, piece in enumerate(synthesis_segments(text, opts.language)):
             with self._lock, torch.inference_mode():  # per segment: other requests get a turn in between
                 features = self._features(loaded, piece, opts)
             if features is not None:

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from tts import SynthesisOptions, TTSEngine
-from tts.engine import finish_segment, text_pieces
+from tts.engine import finish_segment
+from tts.text.segment import synthesis_segments
 from tts.options import segment_seed
 
 TEXT = "今天天气很好。我们一起去公园散步吧！你想去哪里？"
@@ -30,7 +31,7 @@ def one_at_a_time(engine, voice, text, seed, max_tokens):
     segment_seed(seed, i), then its SoVITS noise drawn from the same generator."""
     loaded = engine.voices.get(voice)
     prompt, parts = loaded.prompt, []
-    for i, piece in enumerate(text_pieces(text, "zh")):
+    for i, piece in enumerate(synthesis_segments(text, "zh")):
         phones = engine.frontend.text_to_phones(piece, language="zh", version=loaded.voice.version)
         bert = engine.bert(phones)
         ids = torch.tensor(phones.ids, dtype=torch.long)
@@ -43,7 +44,7 @@ def one_at_a_time(engine, voice, text, seed, max_tokens):
 
 
 def test_batched_synthesis_equals_each_segment_alone_with_its_own_seed(batched, batched_voice):
-    assert len(text_pieces(TEXT, "zh")) == 3  # two batches: 2 segments, then 1
+    assert len(synthesis_segments(TEXT, "zh")) == 3  # two batches: 2 segments, then 1
     sr, wav = batched.synthesize(TEXT, batched_voice, SynthesisOptions(max_tokens=10), seed=11)
     assert sr == 32000
     np.testing.assert_array_equal(wav, one_at_a_time(batched, batched_voice, TEXT, 11, 10))
