@@ -7,7 +7,6 @@ OpenAPI docs at ``/docs``. Models load in the lifespan (once, at start), never a
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -168,7 +167,7 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
     async def health(request: Request) -> HealthResponse:
         svc = service(request)
         c = svc.counters
-        running = sum(1 for t in threading.enumerate() if t.name.startswith("llm-generate-"))
+        running = svc.chat.generations_running
         return HealthResponse(status="ok", mode=mode, demo=svc.demo,
                               requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
                                                        failed=c.failed, rejected=c.rejected),

@@ -279,6 +279,6 @@ def missing_files_message(config_path: str | Path, missing: list[MissingFile]) -
     """What a user reads when model files are missing: each file with its key, and how to get them."""
     lines = [f"{config_path}: {len(missing)} model file(s) not found:"]
     lines += [f"  {m.key}: {m.path}" for m in missing]
-    lines.append("Download the weights with `python -m server.download` (see README.md, 'Real models'), "
+    lines.append("Download the weights with `python -m tools.download` (see README.md, 'Real models'), "
                  "or try the service without them: `python app_stream.py --demo`.")
     return "\n".join(lines)

@@ -212,7 +212,7 @@ def test_missing_model_files_lists_every_path_with_its_key(tmp_path):
     assert lines[0] == f"{tmp_path / 'config.yaml'}: 25 model file(s) not found:"
     for m in missing:
         assert f"  {m.key}: {m.path}" in lines
-    assert "`python -m server.download`" in message
+    assert "`python -m tools.download`" in message
     assert "--demo" in message
 
 

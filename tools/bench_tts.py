@@ -1,6 +1,6 @@
 """Benchmark of the TTS engine on random-weight models of upstream's real shapes.
 
-    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|onednn|fast|both|all]
+    python -m tools.bench_tts [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|onednn|fast|both|all]
                         [--device cpu|cuda|auto] [--cache DIR] [--max-tokens 60]
 
 Builds (once, into ``--cache``) GPT 24x512, SoVITS v2 (s2.json), BERT-large and HuBERT-base
@@ -468,7 +468,7 @@ def load_upstream(path: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tts.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_tts", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=("full", "tiny"), default="full")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("bench_results"))
