@@ -72,6 +72,12 @@ class ChatModel(Protocol):
         """Reply pieces as they are generated; closing the iterator stops generation."""
         ...
 
+    @property
+    def generations_running(self) -> int:
+        """Generations still running (what /health reports): the transformers backend's generation
+        threads that have not ended, the openai backend's requests not finished."""
+        ...
+
     def close(self) -> None:
         """Release the model / connections."""
         ...

@@ -9,7 +9,9 @@ scales past one machine. ``repetition_penalty`` is not part of the OpenAI API an
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
+from contextlib import contextmanager
 
 import httpx
 import openai
@@ -32,6 +34,24 @@ class OpenAIChat:
         timeout = httpx.Timeout(config.timeout_s, connect=min(config.timeout_s, 10.0))
         self._client_args = dict(base_url=config.base_url, api_key=config.api_key, timeout=timeout, max_retries=0)
         self._client = openai.OpenAI(**self._client_args)
+        self._running = 0  # requests in progress (guarded by _count_lock)
+        self._count_lock = threading.Lock()
+
+    @contextmanager
+    def _counted(self):
+        with self._count_lock:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._running -= 1
+
+    @property
+    def generations_running(self) -> int:
+        """Requests to the server (replies and streams) not finished yet."""
+        with self._count_lock:
+            return self._running
 
     def _request(self, messages: list[dict[str, str]], s: GenerationSettings, stream: bool) -> dict:
         body: dict = {
@@ -73,9 +93,10 @@ class OpenAIChat:
         """The whole raw reply (blocking HTTP request; call it off the event loop)."""
         s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
         try:
-            resp = self._client.chat.completions.create(
-                **self._request(build_messages(user_input, system_prompt, history), s, stream=False)
-            )
+            with self._counted():
+                resp = self._client.chat.completions.create(
+                    **self._request(build_messages(user_input, system_prompt, history), s, stream=False)
+                )
         except openai.OpenAIError as exc:
             raise self._error(exc) from exc
         if not resp.choices:
@@ -98,24 +119,25 @@ class OpenAIChat:
         s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
         body = self._request(build_messages(user_input, system_prompt, history), s, stream=True)
         # a client per stream: an async connection pool belongs to one event loop
-        async with openai.AsyncOpenAI(**self._client_args) as client:
-            try:
-                response = await client.chat.completions.create(**body)
-            except openai.OpenAIError as exc:
-                raise self._error(exc) from exc
-            try:
-                async for chunk in response:
-                    if not chunk.choices:
-                        continue
-                    piece = chunk.choices[0].delta.content
-                    if piece:
-                        yield piece
-            except openai.OpenAIError as exc:
-                raise self._error(exc) from exc
-            except httpx.HTTPError as exc:
-                raise LLMError(f"LLM server {self.url} broke off the stream: {exc}") from exc
-            finally:
-                await response.close()
+        with self._counted():
+            async with openai.AsyncOpenAI(**self._client_args) as client:
+                try:
+                    response = await client.chat.completions.create(**body)
+                except openai.OpenAIError as exc:
+                    raise self._error(exc) from exc
+                try:
+                    async for chunk in response:
+                        if not chunk.choices:
+                            continue
+                        piece = chunk.choices[0].delta.content
+                        if piece:
+                            yield piece
+                except openai.OpenAIError as exc:
+                    raise self._error(exc) from exc
+                except httpx.HTTPError as exc:
+                    raise LLMError(f"LLM server {self.url} broke off the stream: {exc}") from exc
+                finally:
+                    await response.close()
 
     def close(self) -> None:
         """Close the HTTP connection pool of the blocking client (stream clients close with their stream)."""

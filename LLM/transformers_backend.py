@@ -134,6 +134,8 @@ class TransformersChat:
         self.model = model.eval()
         self._lock = threading.Lock()
         self._thread_ids = itertools.count()
+        self._running = 0  # generation threads started and not ended (guarded by _count_lock)
+        self._count_lock = threading.Lock()
         self._rng_devices = list(range(torch.cuda.device_count())) if self.device.startswith("cuda") else []
         logger.info("chat model %s loaded on %s as %s", path, self.device if not multi_gpu else "auto", self.dtype)
 
@@ -237,8 +239,12 @@ class TransformersChat:
                 emit(exc)
             finally:
                 emit(_END)
+                with self._count_lock:
+                    self._running -= 1
 
         thread = threading.Thread(target=work, name=f"llm-generate-{next(self._thread_ids)}", daemon=True)
+        with self._count_lock:
+            self._running += 1
         thread.start()
         try:
             while True:
@@ -251,6 +257,12 @@ class TransformersChat:
         finally:
             stop.set()
             await asyncio.to_thread(thread.join)
+
+    @property
+    def generations_running(self) -> int:
+        """Generation threads of ``stream`` that have not ended (``reply`` runs in its caller's thread)."""
+        with self._count_lock:
+            return self._running
 
     def close(self) -> None:
         """Drop the model and free accelerator memory."""

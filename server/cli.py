@@ -99,7 +99,7 @@ def main(mode: str, argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         if config.tts.preload_voices:
-            SpeakerVoices(config, models.engine).preload()
+            SpeakerVoices({n: config.speaker(n) for n in config.speaker_names()}, models.engine).preload()
         app = create_app(config, mode=mode, demo=args.demo, models=models)
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None)
     except VoiceUnavailable as exc:

@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from LLM import LLMConfig
+from tts.options import LANGUAGES, SynthesisOptions
 
 logger = logging.getLogger(__name__)
 
 CONFIG_ENV = "CHAT2AUDIO_CONFIG"
 DEFAULT_CONFIG = "config.yaml"
-Language = Literal["zh", "en", "auto"]
+Language = Literal[LANGUAGES]
 
 
 class ConfigError(ValueError):
@@ -82,15 +83,25 @@ class ServerSettings(_Strict):
     stream_chunk_tokens: int | None = Field(8, ge=1)
 
 
+def _synthesis_setting(value: Any, info: ValidationInfo) -> Any:
+    """A synthesis setting is checked by the rule of ``tts.SynthesisOptions`` (the only one)."""
+    if value is not None:
+        SynthesisOptions(**{info.field_name: value})
+    return value
+
+
 class VoiceDefaults(_Strict):
-    """Synthesis settings a speaker inherits unless it sets its own (upstream's defaults)."""
+    """Synthesis settings a speaker inherits unless it sets its own (the defaults are
+    ``tts.SynthesisOptions``'s, upstream's)."""
 
     ref_language: Language = "zh"  # language of the reference transcripts
-    language: Language = "zh"  # language the replies are spoken in
-    speed: float = Field(1.0, ge=0.1, le=10.0)
-    top_k: int = Field(15, ge=1)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    temperature: float = Field(1.0, gt=0.0)
+    language: Language = SynthesisOptions.language  # language the replies are spoken in
+    speed: float = SynthesisOptions.speed
+    top_k: int = SynthesisOptions.top_k
+    top_p: float = SynthesisOptions.top_p
+    temperature: float = SynthesisOptions.temperature
+
+    _check = field_validator("speed", "top_k", "top_p", "temperature")(_synthesis_setting)
 
 
 class SpeakerConfig(_Strict):
@@ -103,10 +114,12 @@ class SpeakerConfig(_Strict):
     ref_text: str = Field(min_length=1)  # its transcript
     ref_language: Language | None = None
     language: Language | None = None
-    speed: float | None = Field(None, ge=0.1, le=10.0)
-    top_k: int | None = Field(None, ge=1)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    temperature: float | None = Field(None, gt=0.0)
+    speed: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
+    temperature: float | None = None
+
+    _check = field_validator("speed", "top_k", "top_p", "temperature")(_synthesis_setting)
 
     @field_validator("prompt", "ref_text")
     @classmethod
@@ -127,11 +140,8 @@ class ResolvedSpeaker:
     ref_audio: Path
     ref_text: str
     ref_language: str
-    language: str
-    speed: float
-    top_k: int
-    top_p: float
-    temperature: float
+    options: SynthesisOptions  # whole segments (non-stream mode)
+    stream_options: SynthesisOptions  # the same with server.stream_chunk_tokens (stream mode)
 
 
 def default_prompt(name: str) -> str:
@@ -169,10 +179,11 @@ class AppConfig(_Strict):
             own = getattr(s, key)
             return getattr(d, key) if own is None else own
 
+        options = SynthesisOptions(**{k: pick(k) for k in ("language", "speed", "top_k", "top_p", "temperature")})
         return ResolvedSpeaker(
             name=name, prompt=s.prompt or default_prompt(name), gpt_path=s.gpt_path, sovits_path=s.sovits_path,
-            ref_audio=s.ref_audio, ref_text=s.ref_text, ref_language=pick("ref_language"), language=pick("language"),
-            speed=pick("speed"), top_k=pick("top_k"), top_p=pick("top_p"), temperature=pick("temperature"))
+            ref_audio=s.ref_audio, ref_text=s.ref_text, ref_language=pick("ref_language"), options=options,
+            stream_options=replace(options, chunk_tokens=self.server.stream_chunk_tokens))
 
     def resolved(self, base: Path) -> AppConfig:
         """A copy with every relative path resolved against ``base`` (the config file's folder)."""
@@ -205,7 +216,7 @@ def _describe(err: dict) -> str:
         return "required key is missing"
     if err["type"] == "extra_forbidden":
         return "unknown key (check the spelling; see config.yaml for the known keys)"
-    if "input" in err and not isinstance(err["input"], (dict, list)):
+    if "input" in err and not isinstance(err["input"], (dict, list)) and ", got " not in msg:
         return f"{msg} (got {err['input']!r})"
     return msg
 
@@ -280,6 +291,6 @@ def missing_files_message(config_path: str | Path, missing: list[MissingFile]) -
     """What a user reads when model files are missing: each file with its key, and how to get them."""
     lines = [f"{config_path}: {len(missing)} model file(s) not found:"]
     lines += [f"  {m.key}: {m.path}" for m in missing]
-    lines.append("Download the weights with `python -m server.download` (see README.md, 'Real models'), "
+    lines.append("Download the weights with `python -m tools.download` (see README.md, 'Real models'), "
                  "or try the service without them: `python app_stream.py --demo`.")
     return "\n".join(lines)

@@ -17,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 import threading
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,7 +29,8 @@ from server.config import AppConfig, ResolvedSpeaker
 from server.errors import RequestError, clip
 from server.schemas import ChatRequest
 from server.audio import encode_wav, pcm_bytes, wav_header
-from tts.text.segment import IncrementalSegmenter
+from tts import IncrementalSegmenter, SynthesisOptions
+from tts.options import resolve_seed, segment_seed
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +64,7 @@ SPEED_LIMITS = (0.5, 2.0)  # speeds a voice still speaks at: SoVITS stretches it
 def requested_speed(speaker: ResolvedSpeaker, factor: float) -> float:
     """The speaker's configured speed times a request's ``factor``, clamped to SPEED_LIMITS."""
     low, high = SPEED_LIMITS
-    return min(high, max(low, speaker.speed * factor))
-
-
-@dataclass(frozen=True)
-class Voicing:
-    """How a job's text is spoken: the speaker's settings, with what the request overrides."""
-
-    language: str
-    top_k: int
-    top_p: float
-    temperature: float
-    speed: float
-    repetition_penalty: float = 1.35
-
-    @classmethod
-    def of(cls, speaker: ResolvedSpeaker, **overrides) -> Voicing:
-        base = {"language": speaker.language, "top_k": speaker.top_k, "top_p": speaker.top_p,
-                "temperature": speaker.temperature, "speed": speaker.speed}
-        return cls(**{**base, **{k: v for k, v in overrides.items() if v is not None}})
+    return min(high, max(low, speaker.options.speed * factor))
 
 
 # ---- what a job produces, in order (the routes turn these into bytes or server-sent events) ----
@@ -156,13 +138,13 @@ class Job:
     slow client.
     """
 
-    def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, voicing: Voicing,
+    def __init__(self, service: ChatService, request_id: int, speaker: ResolvedSpeaker, options: SynthesisOptions,
                  seed: int | None, chat: ChatRequest | None = None, text: str | None = None):
         self.service = service
         self.id = request_id
         self.speaker = speaker
-        self.voicing = voicing
-        self.seed = seed if seed is not None and seed != -1 else random.randrange(2**31)
+        self.options = options  # how its text is spoken: the speaker's, with what the request sets
+        self.seed = resolve_seed(seed)
         self.request = chat  # the chat request (None for a speech job)
         self.text = text  # the text to speak (None for a chat job: the LLM writes it)
         self.raw_reply = ""  # what the LLM wrote (chat jobs, once it has finished)
@@ -243,7 +225,9 @@ class ChatService:
         self.engine = engine  # tts.TTSEngine
         self.demo = demo
         self.counters = Counters()
-        self.voices = SpeakerVoices(config, engine)
+        # each speaker resolved once: prompt, voice files, synthesis options
+        self.speakers = {name: config.speaker(name) for name in config.speaker_names()}
+        self.voices = SpeakerVoices(self.speakers, engine)
         self._ids = itertools.count(1)
 
     # ---- admission and validation -------------------------------------------------------------
@@ -260,7 +244,7 @@ class ChatService:
             raise RequestError(422, f"history has {len(request.history)} turns; the limit is "
                                     f"{limits.max_history_turns} (server.max_history_turns)")
         speaker = self._admit(request.speaker)
-        job = Job(self, next(self._ids), speaker, Voicing.of(speaker), request.seed, chat=request)
+        job = Job(self, next(self._ids), speaker, speaker.options, request.seed, chat=request)
         logger.info("request %d: chat with %s, %d characters, %d history turns", job.id, request.speaker,
                     len(request.input), len(request.history))
         return job
@@ -269,7 +253,7 @@ class ChatService:
                     **overrides) -> Job:
         """Validate a speech-only request (``text`` spoken as is, no LLM) and admit it, or raise
         RequestError (422, 404, 503). ``speed_factor`` multiplies the speaker's speed (clamped to
-        SPEED_LIMITS); ``overrides``: other Voicing fields the request sets."""
+        SPEED_LIMITS); ``overrides``: other SynthesisOptions fields the request sets (None: the speaker's)."""
         limit = self.config.server.max_speech_chars
         if not text.strip():
             raise RequestError(422, "input is empty: send the text to speak")
@@ -277,8 +261,13 @@ class ChatService:
             raise RequestError(422, f"input is {len(text)} characters long; the limit is {limit} "
                                     "(server.max_speech_chars)")
         resolved = self._admit(speaker)
-        voicing = Voicing.of(resolved, speed=requested_speed(resolved, speed_factor), **overrides)
-        job = Job(self, next(self._ids), resolved, voicing, seed, text=text)
+        try:
+            options = replace(resolved.options, speed=requested_speed(resolved, speed_factor),
+                              **{k: v for k, v in overrides.items() if v is not None})
+        except ValueError as exc:  # a value the options refuse (the routes check their ranges first)
+            self.counters.active -= 1
+            raise RequestError(422, f"invalid request: {exc}") from None
+        job = Job(self, next(self._ids), resolved, options, seed, text=text)
         logger.info("request %d: speech by %s, %d characters", job.id, speaker, len(text))
         return job
 
@@ -294,7 +283,7 @@ class ChatService:
                                     f" = {limits.max_pending_requests}); retry later",
                                headers={"Retry-After": str(limits.retry_after_s)})
         self.counters.active += 1
-        return self.config.speaker(name)
+        return self.speakers[name]
 
     async def voice(self, job: Job):
         """The job's voice; RequestError 503 when the speaker's voice is unavailable (the job is failed)."""
@@ -316,14 +305,6 @@ class ChatService:
         history = [Turn(t.role, t.content) for t in r.history]
         return self.chat.stream(r.input, job.speaker.prompt, history, temperature=r.temperature, seed=r.seed)
 
-    @staticmethod
-    def _engine_args(job: Job, voice, seed: int) -> dict:
-        """The engine arguments of ``job`` (shared by ``synthesize`` and ``stream``)."""
-        v = job.voicing
-        return {"language": v.language, "voice": voice, "top_k": v.top_k, "top_p": v.top_p,
-                "temperature": v.temperature, "speed": v.speed, "repetition_penalty": v.repetition_penalty,
-                "seed": seed, "cancel": job.cancel}
-
     async def reply(self, job: Job, voice) -> SpokenReply:
         """Non-stream chat: the whole reply, then its audio as one WAV. The caller closes ``job``."""
         try:
@@ -338,7 +319,8 @@ class ChatService:
             raw = "".join(pieces)
             text = clean_for_speech(raw)
             logger.info("request %d: reply of %d characters, %d spoken: %r", job.id, len(raw), len(text), text[:80])
-            sr, pcm = await asyncio.to_thread(self.engine.synthesize, text, **self._engine_args(job, voice, job.seed))
+            sr, pcm = await asyncio.to_thread(self.engine.synthesize, text, voice, job.options, seed=job.seed,
+                                              cancel=job.cancel)
             job.finished = True
             return SpokenReply(raw=raw, text=text, sample_rate=sr, wav=encode_wav(pcm, sr), pcm=pcm)
         except Exception as exc:
@@ -401,6 +383,7 @@ class ChatService:
 
     async def _produce_events(self, job: Job, voice, out: asyncio.Queue) -> None:
         sr = voice.sample_rate
+        options = replace(job.options, chunk_tokens=self.config.server.stream_chunk_tokens)  # early parts
         segments = self._segments(job, out)
         spoken_texts: list[str] = []
         samples = tokens = index = 0
@@ -415,11 +398,11 @@ class ChatService:
                     return
                 if item is _END:
                     break
-                # chat: a different seed per segment, derived from the request's (same request, same
-                # audio). The engine cuts a segment into pieces; each piece is an event segment, sent
-                # in chunks (with stream_chunk_tokens) as each is ready.
-                pieces = self.engine.stream(item, chunk_tokens=self.config.server.stream_chunk_tokens,
-                                            **self._engine_args(job, voice, job.seed + len(spoken_texts)))
+                # chat: each segment's own seed, derived from the request's (same request, same audio);
+                # speech: the request's seed, as upstream uses it. The engine cuts a segment into
+                # pieces; each piece is an event segment, sent in chunks as each is ready.
+                seed = job.seed if job.request is None else segment_seed(job.seed, len(spoken_texts))
+                pieces = self.engine.stream(item, voice, options, seed=seed, cancel=job.cancel)
                 spoken_texts.append(item)
                 start = None
                 while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:
@@ -440,7 +423,8 @@ class ChatService:
                 if job.cancel.is_set():
                     return
             if index == 0:  # nothing to say: a short silence, so the answer is still playable audio
-                _, pcm = await asyncio.to_thread(self.engine.synthesize, "", **self._engine_args(job, voice, job.seed))
+                _, pcm = await asyncio.to_thread(self.engine.synthesize, "", voice, job.options, seed=job.seed,
+                                                 cancel=job.cancel)
                 out.put_nowait(Audio(pcm, sr))
                 samples += len(pcm)
             job.finished = True

@@ -76,7 +76,7 @@ class HealthResponse(BaseModel):
     mode: Literal["stream", "non-stream"]
     demo: bool  # True: untrained random weights (--demo)
     requests: RequestCounters
-    llm_generations_running: int  # LLM generations whose thread has not ended yet
+    llm_generations_running: int  # LLM generations still running (ChatModel.generations_running)
     voices_loaded: list[str]
 
 

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.config import AppConfig, ResolvedSpeaker
+from server.config import ResolvedSpeaker
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class _Failure:
 class SpeakerVoices:
     """The engine's voices by speaker name (thread-safe; the engine caches the models)."""
 
-    def __init__(self, config: AppConfig, engine):
-        self.config = config
+    def __init__(self, speakers: dict[str, ResolvedSpeaker], engine):
+        self.speakers = speakers  # name -> resolved speaker (the service resolves each once)
         self.engine = engine  # tts.TTSEngine
         self._voices: dict[str, object] = {}  # name -> tts Voice handle (the engine may have evicted it)
         self._failures: dict[str, _Failure] = {}
@@ -77,7 +77,7 @@ class SpeakerVoices:
     def load_blocking(self, name: str, log_failure: bool = True):
         """The voice of speaker ``name``, loading it when needed; VoiceUnavailable when it cannot be
         (logged the first time, with the full detail, unless ``log_failure`` is False)."""
-        speaker = self.config.speaker(name)
+        speaker = self.speakers[name]
         fingerprint = _fingerprint(speaker)
         with self._lock:
             failure = self._failures.get(name)
@@ -108,9 +108,9 @@ class SpeakerVoices:
     def preload(self) -> None:
         """Load every speaker's voice now; the first unavailable one raises VoiceUnavailable (not
         logged here: the caller says it, e.g. as the one line a failed start prints)."""
-        for name in self.config.speaker_names():
+        for name in self.speakers:
             self.load_blocking(name, log_failure=False)
-        logger.info("preloaded %d voices", len(self.config.speakers))
+        logger.info("preloaded %d voices", len(self.speakers))
 
     def loaded(self) -> list[str]:
         """Speakers whose voice is in the engine's memory now."""

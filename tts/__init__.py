@@ -1,24 +1,29 @@
 """GPT-SoVITS inference: text -> speech in a cloned voice, loading upstream's model files.
 
-``from tts import TTSEngine, Voice, AudioChunk``. Importing the package loads no model and
-imports no heavy dependency; the names resolve on first use.
+``from tts import TTSEngine, SynthesisOptions, Voice, AudioChunk, IncrementalSegmenter``.
+Importing the package loads no model and imports no heavy dependency; the names resolve on
+first use.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["AudioChunk", "SegmentStats", "TTSEngine", "Voice"]
+__all__ = ["AudioChunk", "IncrementalSegmenter", "SegmentStats", "SynthesisOptions", "TTSEngine", "Voice"]
 
 _EXPORTS = {
     "AudioChunk": "tts.engine",
+    "IncrementalSegmenter": "tts.text.segment",
     "SegmentStats": "tts.engine",
+    "SynthesisOptions": "tts.options",
     "TTSEngine": "tts.engine",
     "Voice": "tts.voices",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from tts.engine import AudioChunk, SegmentStats, TTSEngine
+    from tts.options import SynthesisOptions
+    from tts.text.segment import IncrementalSegmenter
     from tts.voices import Voice
 
 

@@ -13,7 +13,6 @@ then its SoVITS noise, segment after segment, so the same seed gives upstream's 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Iterator
@@ -24,21 +23,13 @@ import numpy as np
 import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
-from tts.models.sovits import latent_noise
-from tts.voices import (
-    LoadedVoice,
-    ReferencePrompt,
-    Voice,
-    VoiceCache,
-    prompt_transcript,
-)
+from tts.options import SynthesisOptions, resolve_seed, segment_seed
+from tts.text.segment import MAX_SEGMENT_CHARS, synthesis_segments
+from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("zh", "en", "auto")
-FRAGMENT_INTERVAL_S = 0.3  # upstream's default silence after every segment
 EMPTY_SILENCE_S = 0.3  # what text with nothing to pronounce yields
-MAX_BERT_CHARS = 510  # BERT takes 512 positions with CLS and SEP: longer segments are cut (upstream fails)
 
 
 @dataclass(frozen=True)
@@ -83,82 +74,18 @@ class AudioChunk:
         return iter((self.sample_rate, self.pcm))
 
 
-@dataclass(frozen=True)
-class SynthesisOptions:
-    """Per-call synthesis settings (upstream's defaults); validated on construction."""
-
-    language: str = "zh"
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    repetition_penalty: float = 1.35
-    speed: float = 1.0
-    noise_scale: float = 0.5
-    fragment_interval: float = FRAGMENT_INTERVAL_S
-    max_tokens: int | None = None  # per segment; None = the GPT file's 50 x max_sec
-    chunk_tokens: int | None = None  # render a segment early after this many tokens (tts.chunked); None = whole
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.language not in LANGUAGES:
-            problems.append(f"language must be one of {', '.join(LANGUAGES)}, got {self.language!r}")
-        if not (isinstance(self.top_k, int) and self.top_k >= 1):
-            problems.append(f"top_k must be an integer >= 1, got {self.top_k!r}")
-        if not 0.0 < self.top_p <= 1.0:
-            problems.append(f"top_p must be in (0, 1], got {self.top_p!r}")
-        if not self.temperature > 0.0:
-            problems.append(f"temperature must be > 0, got {self.temperature!r}")
-        if not self.repetition_penalty > 0.0:
-            problems.append(f"repetition_penalty must be > 0, got {self.repetition_penalty!r}")
-        if not 0.1 <= self.speed <= 10.0:
-            problems.append(f"speed must be between 0.1 and 10, got {self.speed!r}")
-        if not self.noise_scale >= 0.0:
-            problems.append(f"noise_scale must be >= 0, got {self.noise_scale!r}")
-        if not 0.0 <= self.fragment_interval <= 10.0:
-            problems.append(f"fragment_interval must be between 0 and 10 s, got {self.fragment_interval!r}")
-        if self.max_tokens is not None and not (isinstance(self.max_tokens, int) and self.max_tokens >= 1):
-            problems.append(f"max_tokens must be None or an integer >= 1, got {self.max_tokens!r}")
-        if self.chunk_tokens is not None and not (isinstance(self.chunk_tokens, int) and self.chunk_tokens >= 1):
-            problems.append(f"chunk_tokens must be None or an integer >= 1, got {self.chunk_tokens!r}")
-        if problems:
-            raise ValueError("; ".join(problems))
-
-
-def hard_split(text: str, max_chars: int) -> list[str]:
-    """``text`` cut into pieces of at most ``max_chars`` characters (only texts without any
-    punctuation get this far: upstream fails on them; we cut them blindly)."""
-    if len(text) <= max_chars:
-        return [text]
-    logger.warning("segment of %d characters without punctuation: cut every %d characters", len(text), max_chars)
-    return [text[i:i + max_chars] for i in range(0, len(text), max_chars)]
-
-
-def text_pieces(text: str, language: str) -> list[str]:
-    """The segments synthesis makes of ``text`` (upstream's split, then cut to BERT's length)."""
-    from tts.text.segment import split_for_synthesis
-
-    segments = split_for_synthesis(text, language) if text.strip() else []
-    return [piece for segment in segments for piece in hard_split(segment, MAX_BERT_CHARS)]
-
-
-def check_request(text: str, voice: Voice | None) -> None:
-    """ValueError without a voice, TypeError when ``text`` is not a str."""
+def check_request(text: str, voice: Voice | None, options: SynthesisOptions | None) -> SynthesisOptions:
+    """The options to use (the defaults for None); ValueError without a voice, TypeError when
+    ``text`` is not a str or ``options`` not SynthesisOptions."""
     if voice is None:
         raise ValueError("voice is required: get one from TTSEngine.load_voice(...)")
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
-
-
-def resolve_seed(seed: int | None) -> int:
-    """``seed`` as an int; None or -1 draws a random one."""
-    if seed is None or seed == -1:
-        return random.SystemRandom().randrange(2**32)
-    return int(seed)
-
-
-def piece_seed(seed: int, index: int) -> int:
-    """The seed of segment ``index``'s own random stream (chunked noise, batched decoding)."""
-    return (seed * 1_000_003 + index) % 2**63
+    if options is None:
+        return SynthesisOptions()
+    if not isinstance(options, SynthesisOptions):
+        raise TypeError(f"options must be tts.SynthesisOptions, got {type(options).__name__}")
+    return options
 
 
 def to_int16(wav: np.ndarray) -> np.ndarray:
@@ -226,7 +153,7 @@ class TTSEngine:
         self.bert_fast = bert_fast  # the same for BERT (see BertFeatures.load)
         if int(t2s_batch) != t2s_batch or t2s_batch < 1:
             raise ValueError(f"t2s_batch must be an integer >= 1, got {t2s_batch!r}")
-        self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_batch)
+        self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_generate)
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -238,88 +165,30 @@ class TTSEngine:
         t0 = time.perf_counter()
         self.frontend = Frontend(g2pw_dir=Path(g2pw_path) if g2pw_path is not None else None, bert_dir=Path(bert_path))
         self.timings["frontend_load_s"] = time.perf_counter() - t0
-        self.voices = VoiceCache(max_voices, self._load)
-        self.sv_path = Path(sv_path) if sv_path is not None else None  # v2Pro voices' speaker verification
-        self._sv = None  # loaded on the first v2Pro voice
+        self._preparer = VoicePreparer(self.ssl, self.bert, self.frontend, self.device, self.dtype, t2s_fast,
+                                       sv_path=sv_path)
+        self.voices = VoiceCache(max_voices, self._load)  # public: which voices are loaded
 
     # ---- voices -------------------------------------------------------------------------------
 
     def load_voice(self, gpt_path: str | Path, sovits_path: str | Path, ref_audio: str | Path, ref_text: str,
                    ref_language: str = "zh") -> Voice:
-        """Load (or find in the cache) a voice: its two checkpoints and its reference prompt.
+        """Load (or find in the cache) a voice: its two checkpoints and its reference prompt
+        (``tts.voices``).
 
-        Raises CheckpointError for unusable model files, ReferenceAudioError when the reference
-        is unreadable or not 3-10 s long, ValueError for an empty transcript or unknown language.
+        Raises FileNotFoundError naming a missing file, CheckpointError for unusable model files,
+        ReferenceAudioError when the reference is unreadable or not 3-10 s long, ValueError for
+        an empty transcript or unknown language.
         """
-        if ref_language not in LANGUAGES:
-            raise ValueError(f"ref_language must be one of {', '.join(LANGUAGES)}, got {ref_language!r}")
-        paths = []
-        for name, p in (("gpt_path", gpt_path), ("sovits_path", sovits_path), ("ref_audio", ref_audio)):
-            p = Path(p).expanduser().resolve()
-            if not p.is_file():
-                raise FileNotFoundError(f"{name}: file not found: {p}")
-            paths.append(p)
-        prompt_transcript(ref_text, ref_language)  # fail early on an empty transcript
-        probe = Voice(paths[0], paths[1], paths[2], ref_text, ref_language, sample_rate=0, version="")
-        return self.voices.get(probe).voice
+        files = voice_files(gpt_path, sovits_path, ref_audio, ref_text, ref_language)
+        return self.voices.get(files).voice
 
-    def _load(self, voice: Voice) -> LoadedVoice:
-        from tts.models import load_sovits, load_t2s
-        from tts.models.audio import load_prompt_wav16k, reference_spectrogram, reference_wav16k_for_sv
-
-        timings: dict[str, float] = {}
-        with self._lock, torch.inference_mode():
-            t0 = time.perf_counter()
-            t2s = self.voices.find_model("t2s", voice.gpt_path)
-            if t2s is None:
-                t2s = load_t2s(voice.gpt_path, device=self.device, dtype=self.dtype, fast=self.t2s_fast)
-            sovits = self.voices.find_model("sovits", voice.sovits_path)
-            if sovits is None:
-                sovits = load_sovits(voice.sovits_path, device=self.device, dtype=self.dtype)
-            timings["model_load_s"] = time.perf_counter() - t0
-
-            t0 = time.perf_counter()
-            cfg = sovits.config
-            wav16k = load_prompt_wav16k(voice.ref_audio, cfg.sampling_rate)  # (n + pad,) float32
-            ssl = self.ssl(torch.from_numpy(wav16k))  # (1, 768, T)
-            tokens = sovits.extract_prompt_tokens(ssl).to(self.device)  # (T // 2,)
-            refer_spec = reference_spectrogram(voice.ref_audio, cfg, cfg.sampling_rate)  # (bins, frames)
-            refer_spec = refer_spec.to(self.device, self.dtype)
-            sv_emb = None
-            if cfg.is_v2pro:  # the reference's speaker-verification embedding joins the reference encoder's
-                sv_emb = self._speaker_verification(voice.sovits_path).embed(
-                    reference_wav16k_for_sv(voice.ref_audio, cfg.sampling_rate))  # (20480,)
-            ge = sovits.speaker_embedding(refer_spec, sv_emb)  # (1, gin, 1)
-            timings["audio_prompt_s"] = time.perf_counter() - t0
-
-            t0 = time.perf_counter()
-            text = prompt_transcript(voice.ref_text, voice.ref_language)
-            phones = self.frontend.text_to_phones(text, language=voice.ref_language, version=cfg.symbols)
-            if len(phones) == 0:
-                raise ValueError(f"ref_text {voice.ref_text!r} has nothing pronounceable: no phones")
-            bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_prompt_phones)
-            timings["text_prompt_s"] = time.perf_counter() - t0
-
-        prompt = ReferencePrompt(
-            text=text, phones=phones, phone_ids=torch.tensor(phones.ids, dtype=torch.long, device=self.device),
-            bert=bert, tokens=tokens, refer_spec=refer_spec, ge=ge)
-        loaded = Voice(voice.gpt_path, voice.sovits_path, voice.ref_audio, voice.ref_text, voice.ref_language,
-                       sample_rate=cfg.sampling_rate, version=sovits.version)
-        logger.info("voice loaded: %s (%d prompt tokens, %d prompt phones) in %.2f s", voice.ref_audio,
-                    tokens.numel(), len(phones), sum(timings.values()))
-        return LoadedVoice(voice=loaded, t2s=t2s, sovits=sovits, prompt=prompt, timings=timings)
-
-    def _speaker_verification(self, sovits_path: Path):
-        """The speaker-verification model v2Pro voices need, loaded once (call with the lock held)."""
-        from tts.models.errors import CheckpointError
-        from tts.models.sv import SV_FILE, load_sv
-
-        if self._sv is None:
-            if self.sv_path is None:
-                raise CheckpointError(sovits_path, f"a v2Pro/v2ProPlus voice needs the speaker-verification model "
-                                                   f"{SV_FILE}: set tts.sv_path (python -m server.download fetches it)")
-            self._sv = load_sv(self.sv_path, device=self.device, dtype=self.dtype)
-        return self._sv
+    def _load(self, files: VoiceFiles) -> LoadedVoice:
+        """Prepare a voice on this engine's device, reusing the models of cached voices made of
+        the same checkpoints (the cache's loader)."""
+        with self._lock:
+            return self._preparer.prepare(files, t2s=self.voices.find_model("t2s", files.gpt_path),
+                                          sovits=self.voices.find_model("sovits", files.sovits_path))
 
     def warm_up(self, voice: Voice | None = None) -> None:
         """Do the one-time work of a first request now (dictionaries of the text frontend and,
@@ -327,58 +196,44 @@ class TTSEngine:
         with self._lock:
             self.frontend.text_to_phones("你好，world。", language="zh", version="v2")
         if voice is not None:
-            self.synthesize("你好。", voice=voice, seed=0, max_tokens=4)
+            self.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=0)
 
     # ---- synthesis ----------------------------------------------------------------------------
 
-    def synthesize(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
-                   top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
-                   noise_scale: float = 0.5, repetition_penalty: float = 1.35,
-                   fragment_interval: float = FRAGMENT_INTERVAL_S,
-                   max_tokens: int | None = None, cancel: threading.Event | None = None,
-                   chunk_tokens: int | None = None) -> tuple[int, np.ndarray]:
+    def synthesize(self, text: str, voice: Voice, options: SynthesisOptions | None = None, *,
+                   seed: int | None = None, cancel: threading.Event | None = None) -> tuple[int, np.ndarray]:
         """The whole text as (sample_rate, int16 mono array): the chunks of :meth:`stream`, joined.
 
-        With the engine's ``t2s_batch`` > 1 (and no ``chunk_tokens``), up to that many segments are
-        decoded together (``tts.models.t2s_batch``): faster on CPU, and every segment draws from
-        its own generator seeded from ``seed`` and its index, so the audio for a seed differs from
-        ``t2s_batch=1`` (upstream's single random stream) while not depending on the batch size.
+        With the engine's ``t2s_batch`` > 1 (and no ``options.chunk_tokens``), up to that many
+        segments are decoded together (``tts.models.t2s_generate.generate_batch``): faster on CPU,
+        and every segment draws from its own generator seeded with ``segment_seed(seed, index)``,
+        so the audio for a seed differs from ``t2s_batch=1`` (upstream's single random stream)
+        while not depending on the batch size.
         """
-        check_request(text, voice)
-        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
-                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                fragment_interval=fragment_interval, max_tokens=max_tokens,
-                                chunk_tokens=chunk_tokens)
-        if self.t2s_batch > 1 and chunk_tokens is None:
+        opts = check_request(text, voice, options)
+        if self.t2s_batch > 1 and opts.chunk_tokens is None:
             return self._synthesize_batched(text, voice, opts, seed, cancel)
         chunks = list(self._stream(text, voice, opts, seed, cancel))
         if not chunks:  # cancelled before the first segment was done
             return voice.sample_rate, np.zeros(0, dtype=np.int16)
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
-    def stream(self, text: str, language: str = "zh", voice: Voice | None = None, top_k: int = 15,
-               top_p: float = 1.0, temperature: float = 1.0, speed: float = 1.0, seed: int | None = None,
-               noise_scale: float = 0.5, repetition_penalty: float = 1.35,
-               fragment_interval: float = FRAGMENT_INTERVAL_S,
-               max_tokens: int | None = None, cancel: threading.Event | None = None,
-               chunk_tokens: int | None = None) -> Iterator[AudioChunk]:
+    def stream(self, text: str, voice: Voice, options: SynthesisOptions | None = None, *,
+               seed: int | None = None, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
         """Yield one AudioChunk per text segment as soon as it is synthesized.
 
-        With ``chunk_tokens`` a segment comes in several chunks: the first after that many
-        semantic tokens, then chunks of doubling size (see ``tts.chunked``; same length and the
-        same tokens as without, samples differ near chunk boundaries). Without, every chunk is
-        upstream's whole-segment audio.
+        ``options`` (default ``SynthesisOptions()``, upstream's settings): the text's language,
+        sampling, speed, ... With ``options.chunk_tokens`` a segment comes in several chunks: the
+        first after that many semantic tokens, then chunks of doubling size (see ``tts.chunked``;
+        same length and the same tokens as without, samples differ near chunk boundaries).
+        Without, every chunk is upstream's whole-segment audio.
 
         Text with nothing to pronounce (empty, emoji, punctuation only) yields one chunk of
         0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
         the generator stops the work after the chunk in progress; setting ``cancel`` (from any
         thread) stops it within one semantic token and ends the stream with no further chunk.
         """
-        check_request(text, voice)
-        opts = SynthesisOptions(language=language, top_k=top_k, top_p=top_p, temperature=temperature,
-                                repetition_penalty=repetition_penalty, speed=speed, noise_scale=noise_scale,
-                                fragment_interval=fragment_interval, max_tokens=max_tokens,
-                                chunk_tokens=chunk_tokens)
+        opts = check_request(text, voice, options)
         return self._stream(text, voice, opts, seed, cancel)
 
     def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
@@ -389,11 +244,11 @@ class TTSEngine:
         generator = torch.Generator(device=self.device)
         generator.manual_seed(seed)
         produced = False
-        for index, piece in enumerate(text_pieces(text, opts.language)):
+        for index, piece in enumerate(synthesis_segments(text, opts.language)):
             if cancel is not None and cancel.is_set():
                 logger.info("synthesis cancelled")
                 return
-            noise_seed = piece_seed(seed, index)  # chunked rendering's own noise stream
+            noise_seed = segment_seed(seed, index)  # chunked rendering's own noise stream
             for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed):
                 produced = True
                 if stats is None:  # an early part of the segment
@@ -416,8 +271,8 @@ class TTSEngine:
         if len(phones) == 0 or not phones.norm_text:
             logger.debug("segment %r has nothing to pronounce; skipped", segment)
             return None
-        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_BERT_CHARS:
-            raise ValueError(f"a text segment normalizes to more than {MAX_BERT_CHARS} characters without "
+        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_SEGMENT_CHARS:
+            raise ValueError(f"a text segment normalizes to more than {MAX_SEGMENT_CHARS} characters without "
                              f"punctuation ({segment[:30]!r}...); add punctuation to split it")
         bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
         t2 = time.perf_counter()
@@ -430,15 +285,15 @@ class TTSEngine:
     def _synthesize_batched(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
                             cancel: threading.Event | None) -> tuple[int, np.ndarray]:
         """``synthesize`` with up to ``t2s_batch`` segments per t2s run; segment i draws its tokens and
-        then its SoVITS noise from a generator seeded with ``piece_seed(seed, i)``."""
-        from tts.models.t2s_batch import generate_batch
+        then its SoVITS noise from a generator seeded with ``segment_seed(seed, i)``."""
+        from tts.models.t2s_generate import generate_batch
 
         loaded = self.voices.get(voice)
         sr = loaded.voice.sample_rate
         seed = resolve_seed(seed)
         prompt = loaded.prompt
         todo: list[tuple[int, SegmentFeatures]] = []
-        for i, piece in enumerate(text_pieces(text, opts.language)):
+        for i, piece in enumerate(synthesis_segments(text, opts.language)):
             with self._lock, torch.inference_mode():  # per segment: other requests get a turn in between
                 features = self._features(loaded, piece, opts)
             if features is not None:
@@ -446,13 +301,12 @@ class TTSEngine:
         parts: list[np.ndarray] = []
         for start in range(0, len(todo), self.t2s_batch):
             group = todo[start:start + self.t2s_batch]
-            generators = [torch.Generator(device=self.device).manual_seed(piece_seed(seed, i)) for i, _ in group]
+            generators = [torch.Generator(device=self.device).manual_seed(segment_seed(seed, i)) for i, _ in group]
             with self._lock, torch.inference_mode():
                 t0 = time.perf_counter()
                 tokens = generate_batch(
                     loaded.t2s, [f.all_ids for _, f in group], [f.all_bert for _, f in group], prompt.tokens,
-                    generators, top_k=opts.top_k, top_p=opts.top_p, temperature=opts.temperature,
-                    repetition_penalty=opts.repetition_penalty, max_tokens=opts.max_tokens, cancel=cancel)
+                    generators, opts, max_tokens=opts.max_tokens, cancel=cancel)
                 logger.info("t2s batch of %d segments: %d tokens in %.2f s", len(group),
                             sum(len(t) for t in tokens), time.perf_counter() - t0)
                 if cancel is not None and cancel.is_set():
@@ -490,10 +344,8 @@ class TTSEngine:
                 return
             target_ids = features.target_ids
             t2 = time.perf_counter()
-            token_iter = loaded.t2s.iter_tokens(
-                features.all_ids, features.all_bert, prompt.tokens, top_k=opts.top_k, top_p=opts.top_p,
-                temperature=opts.temperature, repetition_penalty=opts.repetition_penalty,
-                max_tokens=opts.max_tokens, generator=generator)
+            token_iter = loaded.t2s.iter_tokens(features.all_ids, features.all_bert, prompt.tokens, opts,
+                                                max_tokens=opts.max_tokens, generator=generator)
         limit = loaded.t2s.config.token_limit(opts.max_tokens)
         boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens is not None else []
         vocoder = None
@@ -538,8 +390,7 @@ class TTSEngine:
                 wav = vocoder.render(decoded, final=True)
                 # draw the whole-segment noise from the request's generator all the same, so the
                 # segments after this one get the tokens they would get without chunking
-                latent_noise((1, loaded.sovits.config.inter_channels, vocoder.sent), generator,
-                             loaded.sovits.dtype, loaded.sovits.device)
+                loaded.sovits.draw_noise(vocoder.sent, generator)
                 audio_s = vocoder.sent * vocoder.hop / loaded.voice.sample_rate
             sovits_s += time.perf_counter() - t4
         stats = SegmentStats(text_s=features.text_s, bert_s=features.bert_s, t2s_s=t2s_s,

@@ -3,7 +3,6 @@ events), ``GET /speakers``, ``GET /health``."""
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -64,16 +63,16 @@ async def chat2audio(body: ChatRequest, request: Request) -> Response:
 async def speakers(request: Request) -> list[SpeakerInfo]:
     svc = service(request)
     loaded = set(svc.voices.loaded())
-    return [SpeakerInfo(name=name, voice_id=name, language=svc.config.speaker(name).language,
+    return [SpeakerInfo(name=name, voice_id=name, language=svc.speakers[name].options.language,
                         sample_rate=svc.voices.sample_rate(name), loaded=name in loaded)
-            for name in svc.config.speaker_names()]
+            for name in svc.speakers]
 
 
 @router.get("/health", response_model=HealthResponse, summary="Liveness and request counters")
 async def health(request: Request) -> HealthResponse:
     svc = service(request)
     c = svc.counters
-    running = sum(1 for t in threading.enumerate() if t.name.startswith("llm-generate-"))
+    running = svc.chat.generations_running
     return HealthResponse(status="ok", mode=request.app.state.mode, demo=svc.demo,
                           requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
                                                    failed=c.failed, rejected=c.rejected),

@@ -59,7 +59,7 @@ async def speech(body: SpeechRequest, request: Request) -> Response:
     if body.stream_format == "sse":
         return await event_stream(request, job, body.response_format,
                                   lambda events, encoder: speech_events(events, encoder, len(body.input)))
-    return await stream_audio(request, job, body.response_format, headers={"X-Speed": f"{job.voicing.speed:g}"})
+    return await stream_audio(request, job, body.response_format, headers={"X-Speed": f"{job.options.speed:g}"})
 
 
 def resolve_voice(svc, name: str) -> str:

@@ -1,16 +1,9 @@
-"""Tiny random-weight models, built once per test session, and one engine shared by the tests."""
+"""One engine on the tiny random-weight models (``models``, tests/conftest.py), shared by the tests."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-
-
-@pytest.fixture(scope="session")
-def models(tmp_path_factory):
-    from tts.builders import build_tts_models
-
-    return build_tts_models(tmp_path_factory.mktemp("tts-models"), size="tiny", seed=0)
 
 
 @pytest.fixture(scope="session")

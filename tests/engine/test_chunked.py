@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from tts.chunked import CROSSFADE_FRAMES, DEC_CONTEXT_FRAMES, HOLD_FRAMES, ChunkedVocoder, chunk_boundaries
+from tts import SynthesisOptions
+from tts.chunked import CROSSFADE_FRAMES, HOLD_FRAMES, ChunkedVocoder, chunk_boundaries
+from tts.models.sovits import DEC_CONTEXT_FRAMES
 
 TEXT = "今天天气很好，我们一起去公园散步吧。"
 
@@ -30,12 +32,12 @@ def test_chunk_size_must_be_positive():
 
 def test_engine_rejects_a_bad_chunk_size(engine, voice):
     with pytest.raises(ValueError, match="chunk_tokens must be None or an integer >= 1, got 0"):
-        engine.synthesize("你好。", voice=voice, chunk_tokens=0)
+        engine.synthesize("你好。", voice, SynthesisOptions(chunk_tokens=0))
 
 
 def test_chunked_stream_sends_each_segment_in_parts_of_the_whole_length(engine, voice):
-    whole = list(engine.stream(TEXT, voice=voice, seed=3, max_tokens=40))
-    chunked = list(engine.stream(TEXT, voice=voice, seed=3, max_tokens=40, chunk_tokens=6))
+    whole = list(engine.stream(TEXT, voice, SynthesisOptions(max_tokens=40), seed=3))
+    chunked = list(engine.stream(TEXT, voice, SynthesisOptions(max_tokens=40, chunk_tokens=6), seed=3))
     assert len(whole) == 2  # two pieces at "，"
     # 40 tokens per piece: renders after 6, 18 tokens, then the end -> 3 parts per piece
     assert [c.final for c in chunked] == [False, False, True] * 2
@@ -52,16 +54,16 @@ def test_chunked_stream_sends_each_segment_in_parts_of_the_whole_length(engine, 
 
 
 def test_chunked_audio_is_deterministic_and_close_to_the_whole_render(engine, voice):
-    sr, whole = engine.synthesize(TEXT, voice=voice, seed=4, max_tokens=30)
-    _, a = engine.synthesize(TEXT, voice=voice, seed=4, max_tokens=30, chunk_tokens=5)
-    _, b = engine.synthesize(TEXT, voice=voice, seed=4, max_tokens=30, chunk_tokens=5)
+    sr, whole = engine.synthesize(TEXT, voice, SynthesisOptions(max_tokens=30), seed=4)
+    _, a = engine.synthesize(TEXT, voice, SynthesisOptions(max_tokens=30, chunk_tokens=5), seed=4)
+    _, b = engine.synthesize(TEXT, voice, SynthesisOptions(max_tokens=30, chunk_tokens=5), seed=4)
     assert np.array_equal(a, b)
     assert len(a) == len(whole) and not np.array_equal(a, whole)  # own noise, prefix-only text encoder
 
 
 def test_a_segment_shorter_than_the_first_chunk_is_the_whole_render(engine, voice):
-    _, whole = engine.synthesize(TEXT, voice=voice, seed=5, max_tokens=12)
-    _, chunked = engine.synthesize(TEXT, voice=voice, seed=5, max_tokens=12, chunk_tokens=12)
+    _, whole = engine.synthesize(TEXT, voice, SynthesisOptions(max_tokens=12), seed=5)
+    _, chunked = engine.synthesize(TEXT, voice, SynthesisOptions(max_tokens=12, chunk_tokens=12), seed=5)
     assert np.array_equal(whole, chunked)
 
 
@@ -81,7 +83,8 @@ def test_chunking_leaves_every_segments_tokens_alone(engine, voice, monkeypatch)
                 yield token
 
         monkeypatch.setattr(loaded.t2s, "iter_tokens", recording)
-        list(engine.stream(TEXT + "春天来了，花都开了。", voice=voice, seed=6, max_tokens=20, top_k=50, **kw))
+        options = SynthesisOptions(max_tokens=20, top_k=50, **kw)
+        list(engine.stream(TEXT + "春天来了，花都开了。", voice, options, seed=6))
         monkeypatch.setattr(loaded.t2s, "iter_tokens", original)
         return seen
 
@@ -124,7 +127,7 @@ def test_parts_join_with_the_held_back_frames_crossfaded(engine, voice):
 
 def test_cancel_stops_a_chunked_segment(engine, voice):
     cancel = threading.Event()
-    chunks = engine.stream(TEXT, voice=voice, seed=0, max_tokens=40, chunk_tokens=4, cancel=cancel)
+    chunks = engine.stream(TEXT, voice, SynthesisOptions(max_tokens=40, chunk_tokens=4), seed=0, cancel=cancel)
     first = next(chunks)
     assert not first.final
     cancel.set()

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 
+from tts import SynthesisOptions
 from tts.engine import AudioChunk, finish_segment, to_int16
 
 TEXT = "今天天气很好。我们一起去公园散步吧！"
@@ -16,16 +17,16 @@ FAST = dict(max_tokens=12)  # tiny random models rarely pick EOS: bound the work
 
 
 def test_seeded_synthesis_is_deterministic(engine, voice):
-    sr1, a = engine.synthesize(TEXT, voice=voice, seed=123, **FAST)
-    sr2, b = engine.synthesize(TEXT, voice=voice, seed=123, **FAST)
-    _, c = engine.synthesize(TEXT, voice=voice, seed=124, **FAST)
+    sr1, a = engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=123)
+    sr2, b = engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=123)
+    _, c = engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=124)
     assert sr1 == sr2
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_output_is_int16_at_the_voice_rate(engine, voice, models):
-    sr, wav = engine.synthesize("你好，很高兴认识你。", voice=voice, seed=0, **FAST)
+    sr, wav = engine.synthesize("你好，很高兴认识你。", voice, SynthesisOptions(**FAST), seed=0)
     assert sr == voice.sample_rate == 32000
     assert wav.dtype == np.int16 and wav.ndim == 1
     assert np.abs(wav.astype(np.int32)).max() > 0
@@ -33,7 +34,7 @@ def test_output_is_int16_at_the_voice_rate(engine, voice, models):
 
 @pytest.mark.parametrize("speed", [1.0, 1.5])
 def test_length_is_frames_times_hop_plus_interval_per_segment(engine, voice, speed):
-    chunks = list(engine.stream(TEXT, voice=voice, seed=5, speed=speed, **FAST))
+    chunks = list(engine.stream(TEXT, voice, SynthesisOptions(speed=speed, **FAST), seed=5))
     assert [c.text for c in chunks] == ["今天天气很好。", "我们一起去公园散步吧！"]
     hop = 640
     for chunk in chunks:
@@ -45,9 +46,9 @@ def test_length_is_frames_times_hop_plus_interval_per_segment(engine, voice, spe
 
 
 def test_stream_chunks_join_to_synthesize_output(engine, voice):
-    chunks = list(engine.stream(TEXT, voice=voice, seed=9, **FAST))
+    chunks = list(engine.stream(TEXT, voice, SynthesisOptions(**FAST), seed=9))
     assert all(isinstance(c, AudioChunk) for c in chunks) and len(chunks) == 2
-    sr, wav = engine.synthesize(TEXT, voice=voice, seed=9, **FAST)
+    sr, wav = engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=9)
     np.testing.assert_array_equal(np.concatenate([c.pcm for c in chunks]), wav)
     unpacked_sr, pcm = chunks[0]  # chunks unpack as (sample_rate, pcm)
     assert unpacked_sr == sr and pcm is chunks[0].pcm
@@ -55,25 +56,25 @@ def test_stream_chunks_join_to_synthesize_output(engine, voice):
 
 @pytest.mark.parametrize("text", ["", "   ", "😀😀🎉", "……！？", "\n\n"])
 def test_nothing_to_pronounce_gives_short_silence(engine, voice, text):
-    chunks = list(engine.stream(text, voice=voice, seed=0))
+    chunks = list(engine.stream(text, voice, seed=0))
     assert len(chunks) == 1 and chunks[0].text == ""
-    sr, wav = engine.synthesize(text, voice=voice, seed=0)
+    sr, wav = engine.synthesize(text, voice, seed=0)
     assert sr == voice.sample_rate
     assert wav.dtype == np.int16 and len(wav) == int(0.3 * sr) and not wav.any()
 
 
 def test_max_tokens_bounds_each_segment(engine, voice):
-    chunks = list(engine.stream("你好，很高兴认识你。", voice=voice, seed=1, max_tokens=5))
+    chunks = list(engine.stream("你好，很高兴认识你。", voice, SynthesisOptions(max_tokens=5), seed=1))
     assert chunks[0].stats.tokens <= 5
     assert len(chunks[0].pcm) <= 5 * 2 * 640 + int(0.3 * 32000)
 
 
 def test_concurrent_requests_do_not_share_state(engine, voice):
-    expected = {s: engine.synthesize(TEXT, voice=voice, seed=s, **FAST)[1] for s in (1, 2)}
+    expected = {s: engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=s)[1] for s in (1, 2)}
     got = {}
 
     def work(seed):
-        got[seed] = engine.synthesize(TEXT, voice=voice, seed=seed, **FAST)[1]
+        got[seed] = engine.synthesize(TEXT, voice, SynthesisOptions(**FAST), seed=seed)[1]
 
     threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
     for t in threads:
@@ -85,7 +86,8 @@ def test_concurrent_requests_do_not_share_state(engine, voice):
 
 
 def test_closing_the_stream_stops_work(engine, voice):
-    stream = engine.stream("第一句话在这里。第二句话在这里。第三句话在这里。", voice=voice, seed=0, **FAST)
+    text = "第一句话在这里。第二句话在这里。第三句话在这里。"
+    stream = engine.stream(text, voice, SynthesisOptions(**FAST), seed=0)
     first = next(stream)
     stream.close()
     assert first.text == "第一句话在这里。"
@@ -102,13 +104,13 @@ def test_closing_the_stream_stops_work(engine, voice):
 ])
 def test_bad_options_are_rejected_with_a_clear_message(engine, voice, kwargs, message):
     with pytest.raises(ValueError) as exc:
-        engine.synthesize("你好。", voice=voice, **kwargs)
+        engine.synthesize("你好。", voice, SynthesisOptions(**kwargs))
     assert message in str(exc.value)
 
 
 def test_voice_is_required(engine):
     with pytest.raises(ValueError, match="voice is required"):
-        engine.synthesize("你好。")
+        engine.synthesize("你好。", None)
 
 
 def test_int16_conversion_clips_instead_of_wrapping():
@@ -131,7 +133,7 @@ def test_importing_tts_loads_no_model_or_torch():
 
 
 def test_long_text_without_punctuation_is_cut_not_failed(engine, voice):
-    chunks = list(engine.stream("哈" * 600, voice=voice, seed=0, max_tokens=2))
+    chunks = list(engine.stream("哈" * 600, voice, SynthesisOptions(max_tokens=2), seed=0))
     assert [len(c.text) for c in chunks] == [510, 90, 1]  # 510-char cut, the rest, then upstream's "。" piece
     assert all(c.pcm.dtype == np.int16 and len(c.pcm) > 0 for c in chunks)
 
@@ -157,21 +159,23 @@ def test_cancel_stops_synthesis_within_a_token(engine, voice):
     import threading
 
     cancel = threading.Event()
-    chunks = engine.stream("第一句话。第二句话。第三句话。", voice=voice, seed=0, max_tokens=40, cancel=cancel)
+    text = "第一句话。第二句话。第三句话。"
+    chunks = engine.stream(text, voice, SynthesisOptions(max_tokens=40), seed=0, cancel=cancel)
     first = next(chunks)
     assert first.text == "第一句话。"
     cancel.set()
     assert list(chunks) == []  # no further segment, no trailing silence chunk
     # an event set before the start: nothing is synthesized at all
-    assert list(engine.stream("你好。", voice=voice, seed=0, cancel=cancel)) == []
+    assert list(engine.stream("你好。", voice, seed=0, cancel=cancel)) == []
 
 
 def test_cancel_does_not_change_an_uncancelled_result(engine, voice):
     import threading
 
     text = "你好，欢迎。"
-    plain = engine.synthesize(text, voice=voice, seed=5, max_tokens=30)[1]
-    with_event = engine.synthesize(text, voice=voice, seed=5, max_tokens=30, cancel=threading.Event())[1]
+    plain = engine.synthesize(text, voice, SynthesisOptions(max_tokens=30), seed=5)[1]
+    with_event = engine.synthesize(text, voice, SynthesisOptions(max_tokens=30), seed=5,
+                                   cancel=threading.Event())[1]
     assert np.array_equal(plain, with_event)
 
 
@@ -180,7 +184,7 @@ def test_t2s_fast_mode_loads_quantized_gpt(models):
 
     fast = TTSEngine(models.bert, models.hubert, device="cpu", t2s_fast="int8")
     voice = fast.load_voice(models.gpt, models.sovits, models.ref_audio, models.ref_text)
-    sr, wav = fast.synthesize("你好。", voice=voice, seed=0, max_tokens=20)
+    sr, wav = fast.synthesize("你好。", voice, SynthesisOptions(max_tokens=20), seed=0)
     assert wav.dtype == np.int16 and wav.size > 0
     t2s = fast.voices.get(voice).t2s
     assert any(hasattr(m, "_packed_params") for m in t2s.modules())  # int8 dynamically quantized Linear layers

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tts import SynthesisOptions
+
 GOLDEN = json.loads((Path(__file__).parent / "data" / "upstream_golden.json").read_text(encoding="utf-8"))
 # config.json records the transformers version that wrote it; the fingerprints were taken with 5.23.0,
 # and another version writes the same weights and settings with another version string
@@ -46,8 +48,8 @@ def same_files(models):
 
 @pytest.mark.parametrize("case", GOLDEN["cases"], ids=[c["name"] for c in GOLDEN["cases"]])
 def test_audio_equals_upstream(engine, voice, same_files, case):
-    sr, wav = engine.synthesize(case["text"], voice=voice, seed=case["seed"], top_k=case.get("top_k", 15),
-                                speed=case.get("speed", 1.0), max_tokens=case["max_tokens"])
+    options = SynthesisOptions(top_k=case.get("top_k", 15), speed=case.get("speed", 1.0), max_tokens=case["max_tokens"])
+    sr, wav = engine.synthesize(case["text"], voice, options, seed=case["seed"])
     assert sr == case["sample_rate"]
     assert len(wav) == case["n_samples"]
     sampled = wav[::101].astype(np.int32)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tts import SynthesisOptions
 
 GOLDEN = json.loads((Path(__file__).parents[1] / "models" / "data" / "v2pro_golden.json").read_text(encoding="utf-8"))
 CASES = {c["name"]: c for c in json.loads(
@@ -50,8 +53,8 @@ def test_audio_equals_upstream(pro_engine, pro_voices, version, gold, two_thread
     case = CASES[gold["name"]]
     voice = pro_voices[version]
     assert voice.version == version
-    sr, wav = pro_engine.synthesize(case["text"], voice=voice, seed=case["seed"], top_k=case.get("top_k", 15),
-                                    max_tokens=case["max_tokens"])
+    options = SynthesisOptions(top_k=case.get("top_k", 15), max_tokens=case["max_tokens"])
+    sr, wav = pro_engine.synthesize(case["text"], voice, options, seed=case["seed"])
     assert sr == 32000 and len(wav) == gold["n_samples"]
     assert int(np.abs(wav[::101].astype(np.int32) - np.array(gold["every_101th"])).max()) <= 1
     assert hashlib.sha256(wav.astype("<i2").tobytes()).hexdigest() == gold["sha256"]
@@ -59,7 +62,7 @@ def test_audio_equals_upstream(pro_engine, pro_voices, version, gold, two_thread
 
 def test_a_v2pro_voice_without_the_sv_model_is_a_clear_error(engine, models, tmp_path):
     from tts.builders.sovits import build_sovits_checkpoint
-    from tts.models.errors import CheckpointError
+    from tts.models.checkpoints import CheckpointError
 
     pro = build_sovits_checkpoint(tmp_path / "pro.pth", "tiny", seed=0, version="v2Pro")
     with pytest.raises(CheckpointError, match=r"pro\.pth: a v2Pro/v2ProPlus voice needs the speaker-verification model "
@@ -68,6 +71,7 @@ def test_a_v2pro_voice_without_the_sv_model_is_a_clear_error(engine, models, tmp
 
 
 def test_a_v2pro_voice_streams_in_chunks(pro_engine, pro_voices):
-    chunks = list(pro_engine.stream("今天天气很好。", voice=pro_voices["v2Pro"], seed=1, max_tokens=30, chunk_tokens=8))
-    whole = pro_engine.synthesize("今天天气很好。", voice=pro_voices["v2Pro"], seed=1, max_tokens=30)[1]
+    options = SynthesisOptions(max_tokens=30)
+    chunks = list(pro_engine.stream("今天天气很好。", pro_voices["v2Pro"], replace(options, chunk_tokens=8), seed=1))
+    whole = pro_engine.synthesize("今天天气很好。", pro_voices["v2Pro"], options, seed=1)[1]
     assert len(chunks) > 1 and sum(len(c.pcm) for c in chunks) == len(whole)

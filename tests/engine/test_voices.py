@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tts import SynthesisOptions
 from tts.builders import build_reference_audio, build_tts_models
 from tts.models.audio import ReferenceAudioError
 from tts.voices import prompt_transcript
@@ -39,19 +40,20 @@ def test_transcript_gets_a_final_mark():
 
 def test_voice_cache_evicts_least_recently_used(engine, models, voice):
     assert engine.voices.max_voices == 2
-    engine.synthesize("你好。", voice=voice, seed=0, max_tokens=4)  # `voice` is most recent
+    engine.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=0)  # `voice` is most recent
     v2 = engine.load_voice(models.gpt, models.sovits, models.ref_audio, "第二个声音的文本。")
     assert voice in engine.voices and v2 in engine.voices
-    engine.synthesize("你好。", voice=voice, seed=0, max_tokens=4)  # now v2 is least recent
+    engine.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=0)  # now v2 is least recent
     v3 = engine.load_voice(models.gpt, models.sovits, models.ref_audio, "第三个声音的文本。")
     assert len(engine.voices) == 2
     assert v2 not in engine.voices and voice in engine.voices and v3 in engine.voices
     # an evicted voice still works: it is loaded again, and gives the same audio as before
-    before = engine.synthesize("你好。", voice=voice, seed=3, max_tokens=4)[1]
-    sr, wav = engine.synthesize("你好。", voice=v2, seed=3, max_tokens=4)
+    before = engine.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=3)[1]
+    sr, wav = engine.synthesize("你好。", v2, SynthesisOptions(max_tokens=4), seed=3)
     assert v2 in engine.voices and voice in engine.voices and v3 not in engine.voices  # v3 was least recent
     assert sr == 32000 and wav.dtype == np.int16
-    np.testing.assert_array_equal(engine.synthesize("你好。", voice=voice, seed=3, max_tokens=4)[1], before)
+    again = engine.synthesize("你好。", voice, SynthesisOptions(max_tokens=4), seed=3)[1]
+    np.testing.assert_array_equal(again, before)
 
 
 def test_same_voice_is_loaded_once(engine, models, voice):

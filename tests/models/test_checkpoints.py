@@ -12,7 +12,7 @@ import torch
 from tts.builders.sovits import build_sovits_checkpoint, random_sovits_weights, save_sovits_file, sovits_hps
 from tts.models import load_sovits
 from tts.models.checkpoints import HParams, read_sovits_file
-from tts.models.errors import CheckpointError
+from tts.models.checkpoints import CheckpointError
 from tts.models.sovits import SoVITSConfig
 
 

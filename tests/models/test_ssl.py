@@ -13,7 +13,7 @@ from tts.builders.hubert import build_hubert_folder
 from tts.builders.sovits import build_sovits_checkpoint
 from tts.models import load_sovits
 from tts.models.audio import load_prompt_wav16k
-from tts.models.errors import CheckpointError
+from tts.models.checkpoints import CheckpointError
 from tts.models.ssl import HubertSSL
 
 

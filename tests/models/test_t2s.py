@@ -12,8 +12,9 @@ import torch
 from tts.builders import build_t2s_checkpoint
 from tts.builders.t2s import t2s_checkpoint_config
 from tts.models import T2SModel, load_t2s
-from tts.models.errors import CheckpointError
-from tts.models.t2s import EOS_MASKED_STEPS, T2SConfig, prompt_mask
+from tts.models.checkpoints import CheckpointError
+from tts.models.t2s import T2SConfig
+from tts.models.t2s_generate import EOS_MASKED_STEPS, prompt_mask
 
 from .ckpt_edit import edit_ckpt
 
@@ -291,36 +292,38 @@ def _first_logits(model: T2SModel) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("mode", [False, "int8", "onednn"])
 def test_layers_run_scripted_with_the_eager_results(tiny_path, mode, monkeypatch, caplog):
     scripted = load_t2s(tiny_path, fast=mode)
-    assert isinstance(scripted.model.h.runner(), torch.jit.ScriptModule)
+    assert isinstance(scripted.model.h, torch.jit.ScriptModule)
+    eager = load_t2s(tiny_path, fast=mode, script=False)
+    assert not isinstance(eager.model.h, torch.jit.ScriptModule)
 
     def unavailable(module):
         raise RuntimeError("TorchScript is not available")
 
     monkeypatch.setattr(torch.jit, "script", unavailable)
     with caplog.at_level("WARNING", logger="tts.models.t2s"):
-        eager = load_t2s(tiny_path, fast=mode)  # the step is built (here: not scripted) while loading
-    assert not isinstance(eager.model.h.runner(), torch.jit.ScriptModule)
+        fallback = load_t2s(tiny_path, fast=mode)  # the layers are scripted (here: they fail to) while loading
+    assert not isinstance(fallback.model.h, torch.jit.ScriptModule)
     assert "t2s layers run eagerly (slower per token): TorchScript failed: TorchScript is not available" in caplog.text
-    for a, e in zip(_first_logits(scripted), _first_logits(eager)):
-        assert torch.equal(a, e)  # same kernels, same order: bit for bit
+    for a, e, f in zip(_first_logits(scripted), _first_logits(eager), _first_logits(fallback)):
+        assert torch.equal(a, e) and torch.equal(f, e)  # same kernels, same order: bit for bit
     phones, bert, prompt = golden_inputs()
     kw = {"top_k": 15, "max_tokens": 30}
     assert (scripted.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(5), **kw).tolist()
             == eager.generate(phones, bert, prompt, generator=torch.Generator().manual_seed(5), **kw).tolist())
 
 
-def test_scripted_step_follows_the_weights_after_to_and_deepcopy(tiny_path):
+def test_scripted_layers_follow_to_and_deepcopy(tiny_path):
     import copy
 
     model = load_t2s(tiny_path)
     before = _first_logits(model)[0]
-    twin = copy.deepcopy(model)  # built from the original after its step was scripted
-    twin.model.h.layers[0].linear2.bias.data += 1.0
+    twin = copy.deepcopy(model)  # a copy of the scripted layers
+    dict(twin.named_parameters())["model.h.layers.0.linear2.bias"].data += 1.0
     assert torch.equal(_first_logits(model)[0], before)  # the copy never writes into the original
     assert not torch.equal(_first_logits(twin)[0], before)
     wide = model.to(torch.float64)
     first = _first_logits(wide)[0]
-    assert first.dtype == torch.float64  # the step runs on the new tensors
+    assert first.dtype == torch.float64  # the layers run on the new tensors
     torch.testing.assert_close(first, before.double(), rtol=1e-4, atol=1e-4)
 
 

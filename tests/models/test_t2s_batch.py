@@ -8,8 +8,7 @@ import pytest
 import torch
 
 from tts.models import load_t2s
-from tts.models.t2s import EOS_MASKED_STEPS
-from tts.models.t2s_batch import generate_batch
+from tts.models.t2s_generate import EOS_MASKED_STEPS, generate_batch
 
 
 def rows(lengths, seed=3):

@@ -13,7 +13,7 @@ from tts.builders import build_tts_models
 from tts.builders.sovits import build_sovits_checkpoint, random_sovits_weights, save_sovits_file, sovits_hps
 from tts.models import load_sovits, load_sv
 from tts.models.audio import read_audio, reference_wav16k_for_sv
-from tts.models.errors import CheckpointError
+from tts.models.checkpoints import CheckpointError
 from tts.models.sovits import SoVITSConfig
 
 from .test_sovits import _golden_inputs

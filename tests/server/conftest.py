@@ -31,16 +31,6 @@ class Server:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture(scope="session")
-def demo_cache(tmp_path_factory) -> Path:
-    """The demo models, built once here so the two servers do not race to build them."""
-    from server.demo import build_demo_config
-
-    cache = tmp_path_factory.mktemp("demo-cache")
-    build_demo_config(cache)
-    return cache
-
-
 def start_server(script: str, cache: Path, workdir: Path, extra: list[str] = (), config: Path | None = None) -> Server:
     """``script`` with --demo and the shipped config, or with ``config`` (and no --demo)."""
     port = free_port()

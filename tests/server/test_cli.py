@@ -14,7 +14,7 @@ def test_missing_model_files_stop_the_service_naming_each_file(tmp_path):
     assert f"{config}: " in log and " model file(s) not found:" in log
     assert f"  speakers.Nahida.gpt_path: {tmp_path / 'models/voices/GPT_models/Nahida/Nahida-e15.ckpt'}" in log
     assert f"  llm.model_path: {tmp_path / 'models/rolePlay_Qwen2.5-7B'}" in log
-    assert "python -m server.download" in log and "--demo" in log
+    assert "python -m tools.download" in log and "--demo" in log
     assert "Uvicorn running" not in log
 
 

@@ -68,7 +68,7 @@ def test_shipped_voice_defaults_are_the_seed_values():
     d = load_config(SHIPPED).voice_defaults
     assert (d.ref_language, d.language, d.speed, d.top_k, d.top_p, d.temperature) == ("zh", "zh", 1.0, 15, 1.0, 1.2)
     nahida = load_config(SHIPPED).speaker("Nahida")
-    assert (nahida.top_k, nahida.temperature, nahida.language) == (15, 1.2, "zh")
+    assert (nahida.options.top_k, nahida.options.temperature, nahida.options.language) == (15, 1.2, "zh")
 
 
 def test_citlali_transcript_is_flagged_as_yoimiyas_copy():
@@ -191,9 +191,10 @@ def test_voice_defaults_inherit_and_speakers_override(tmp_path):
     data["speakers"]["Nahida"].update({"top_k": 30, "language": "auto", "ref_language": "en"})
     config = load_config(write(tmp_path, data))
     nahida, klee = config.speaker("Nahida"), config.speaker("Klee")
-    assert (nahida.top_k, nahida.language, nahida.ref_language) == (30, "auto", "en")
-    assert (nahida.temperature, nahida.speed, nahida.top_p) == (0.8, 1.1, 1.0)  # inherited (top_p: built-in)
-    assert (klee.top_k, klee.language, klee.ref_language, klee.temperature) == (5, "zh", "zh", 0.8)
+    n, k = nahida.options, klee.options
+    assert (n.top_k, n.language, nahida.ref_language) == (30, "auto", "en")
+    assert (n.temperature, n.speed, n.top_p) == (0.8, 1.1, 1.0)  # inherited (top_p: built-in)
+    assert (k.top_k, k.language, klee.ref_language, k.temperature) == (5, "zh", "zh", 0.8)
 
 
 # --------------------------------------------------------------------------------- missing files
@@ -211,7 +212,7 @@ def test_missing_model_files_lists_every_path_with_its_key(tmp_path):
     assert lines[0] == f"{tmp_path / 'config.yaml'}: 25 model file(s) not found:"
     for m in missing:
         assert f"  {m.key}: {m.path}" in lines
-    assert "`python -m server.download`" in message
+    assert "`python -m tools.download`" in message
     assert "--demo" in message
 
 

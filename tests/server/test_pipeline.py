@@ -23,6 +23,8 @@ class ScriptedChat:
     """A chat model that streams given pieces; waits on ``gate`` after the first piece when one is given;
     ``forever`` keeps writing until closed. Records whether its stream was closed early."""
 
+    generations_running = 0  # ChatModel: nothing runs outside the stream itself
+
     def __init__(self, pieces, gate: asyncio.Event | None = None, forever: bool = False, error: Exception | None = None):
         self.pieces, self.gate, self.forever, self.error = pieces, gate, forever, error
         self.finished = False

@@ -9,7 +9,7 @@ import torch
 
 from tts.builders.bert import FULL_VOCAB_SIZE, build_bert_folder, make_vocab
 from tts.models.bert import BertFeatures
-from tts.models.errors import CheckpointError
+from tts.models.checkpoints import CheckpointError
 from tts.text.phones import PhonePiece, Phones
 
 

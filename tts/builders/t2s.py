@@ -15,7 +15,8 @@ from typing import Any
 
 import torch
 
-from tts.models.t2s import T2SConfig, T2SModel
+from tts.models.t2s import T2SConfig
+from tts.models.t2s_generate import T2SModel
 
 _FULL_CONFIG: dict[str, Any] = {
     "train": {

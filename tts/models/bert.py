@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from tts.models.errors import CheckpointError, torch_load_problem
+from tts.models.checkpoints import CheckpointError, check_keys, torch_load_problem
 from tts.models.fast_linear import convert_linears
 
 logger = logging.getLogger(__name__)
@@ -50,24 +50,6 @@ def _torch_load(path: Path) -> dict[str, torch.Tensor]:
             return torch.load(path, map_location="cpu", weights_only=True)  # pre-1.6 (non-zip) file
     except Exception as exc:  # torch raises several types for a corrupt or foreign file
         raise CheckpointError(path, f"cannot read the BERT weights: {torch_load_problem(exc)}") from exc
-
-
-def _check_weights(model: torch.nn.Module, weights: dict[str, torch.Tensor], path: Path) -> None:
-    """Every tensor the truncated encoder needs is in the file, with its shape; else name them."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(weights))
-    misshaped = sorted(
-        f"{k} (file {tuple(weights[k].shape)}, model {tuple(own[k].shape)})"
-        for k in set(own) & set(weights)
-        if weights[k].shape != own[k].shape
-    )
-    problems = [
-        f"{label} keys: " + ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
-        for label, keys in (("missing", missing), ("mis-shaped", misshaped))
-        if keys
-    ]
-    if problems:
-        raise CheckpointError(path, "weights do not match config.json: " + "; ".join(problems))
 
 
 def _read_weights(folder: Path, wanted: set[str]) -> tuple[Path, dict[str, torch.Tensor]]:
@@ -144,7 +126,7 @@ class BertFeatures:
             # private copies: converted layers then replace them one by one, and no tensor keeps
             # the memory-mapped file's pages resident next to the converted copies
             weights = {k: v.clone() for k, v in weights.items()}
-        _check_weights(model, weights, path)
+        check_keys(model.state_dict(), weights, path, what="config.json")
         # assign: parameters take the (memory-mapped) file tensors, no copy
         model.load_state_dict(weights, strict=True, assign=True)
         del weights  # the model holds the tensors now: a fast-mode conversion frees each as it goes

@@ -1,4 +1,10 @@
-"""Reading upstream GPT-SoVITS SoVITS ``.pth`` files without running pickled code.
+"""Reading upstream GPT-SoVITS model files without running pickled code, and loading them strictly.
+
+- GPT (t2s) ``.ckpt``: ``{"config": {...}, "weight": state dict, "info": str}``, a plain torch
+  pickle that ``torch.load(weights_only=True)`` reads (:func:`read_t2s_file`).
+- SoVITS ``.pth`` (:func:`read_sovits_file`, below).
+- :func:`load_state_dict_strict`: every model's weights go in key for key; a mismatch names the
+  file and lists missing, unexpected and mis-shaped keys (:class:`CheckpointError`).
 
 A SoVITS file is a torch zip archive holding ``{"weight": fp16 state dict, "config":
 utils.HParams, "info": str}``. Newer files replace the zip's leading ``PK`` with a
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import io
 import pickle
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +28,96 @@ from types import SimpleNamespace
 from typing import Any
 
 import torch
+from torch import nn
 
-from tts.models.errors import CheckpointError
+
+class CheckpointError(ValueError):
+    """A model file could not be used; the message names the file and the problem."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+def check_keys(own: dict[str, torch.Tensor], state_dict: dict[str, torch.Tensor], path: str | Path,
+               what: str = "the model") -> None:
+    """CheckpointError naming ``path`` and listing missing, unexpected and mis-shaped keys of
+    ``state_dict`` against the module state ``own``, unless they match key for key and shape for shape."""
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    misshaped = sorted(
+        f"{k} (file {tuple(state_dict[k].shape)}, model {tuple(own[k].shape)})"
+        for k in set(own) & set(state_dict)
+        if tuple(own[k].shape) != tuple(state_dict[k].shape)
+    )
+    if missing or unexpected or misshaped:
+        parts = []
+        for label, keys in (("missing", missing), ("unexpected", unexpected), ("mis-shaped", misshaped)):
+            if keys:
+                shown = ", ".join(keys[:8]) + (f", ... ({len(keys)} in all)" if len(keys) > 8 else "")
+                parts.append(f"{label} keys: {shown}")
+        raise CheckpointError(path, f"weights do not match {what}: " + "; ".join(parts))
+
+
+def torch_load_problem(exc: BaseException) -> str:
+    """What a failed ``torch.load(weights_only=True)`` means, in one line, without torch's advice to
+    retry unsafely (a model file never needs pickled code)."""
+    text = str(exc)
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if refused:
+        return f"refusing to load global {refused.group(1)!r} (not allowed in a model file)"
+    detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)", text)
+    if detail:
+        return f"corrupt or not a torch file ({detail.group(1).rstrip('.')})"
+    if "failed finding central directory" in text or "PytorchStreamReader" in text:
+        return "truncated or corrupt torch zip archive"
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"corrupt or not a torch file ({type(exc).__name__}{': ' + first if first else ''})"
+
+
+def load_state_dict_strict(module: nn.Module, state_dict: dict[str, torch.Tensor], path: str | Path) -> None:
+    """Copy ``state_dict`` into ``module`` key for key, casting to each parameter's dtype.
+
+    Raises CheckpointError listing missing, unexpected and mis-shaped keys, so a user
+    handed the wrong file learns which file and why instead of a bare RuntimeError.
+    """
+    own = module.state_dict()
+    check_keys(own, state_dict, path)
+    cast = {k: v.to(dtype=own[k].dtype) for k, v in state_dict.items()}
+    module.load_state_dict(cast, strict=True)
+
+
+@dataclass(frozen=True)
+class T2SFile:
+    """A GPT (t2s) checkpoint as read from disk: ``config`` as stored (``tts.models.t2s.T2SConfig``
+    checks and reads it), ``weights`` the state dict (fp16, keys ``model.*``)."""
+
+    path: Path
+    config: Any
+    weights: dict[str, torch.Tensor]
+    info: str
+
+
+def read_t2s_file(path: str | Path) -> T2SFile:
+    """Read a GPT ``.ckpt`` without executing pickled code."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "file not found")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or hostile files
+        raise CheckpointError(path, f"not a readable GPT (t2s) checkpoint: {torch_load_problem(exc)}") from exc
+    if not isinstance(obj, dict) or "weight" not in obj or "config" not in obj:
+        keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
+        raise CheckpointError(path, f"expected a dict with 'weight' and 'config' (a GPT .ckpt), got {keys}")
+    weights = obj["weight"]
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(path, "'weight' is not a state dict of tensors")
+    return T2SFile(path=path, config=obj["config"], weights=dict(weights), info=str(obj.get("info", "")))
+
+
+# ---------------------------------------------------------------- SoVITS .pth
 
 # first two bytes of a tagged file -> model version (upstream process_ckpt.py)
 VERSION_TAGS: dict[bytes, str] = {

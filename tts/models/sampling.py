@@ -8,40 +8,14 @@ vocabulary entry even when ``top_k == 1``, so the random stream advances identic
 whatever the settings are.
 
 Every function takes ``(B, V)`` logits and returns new tensors; nothing is modified in
-place.
+place. The settings are ``tts.options.SamplingSettings`` (defaults and validation there).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-
-@dataclass(frozen=True)
-class SamplingSettings:
-    """Per-request sampling settings (validated on construction).
-
-    top_k: keep the k most likely tokens (>= 1; 1 is greedy up to ties).
-    top_p: nucleus threshold in (0, 1]; 1.0 disables it.
-    temperature: divides the logits (values below 1e-5 are treated as 1e-5).
-    repetition_penalty: >= 1 discourages tokens already in the sequence; 1.0 disables it.
-    """
-
-    top_k: int = 15
-    top_p: float = 1.0
-    temperature: float = 1.0
-    repetition_penalty: float = 1.35
-
-    def __post_init__(self) -> None:
-        if int(self.top_k) != self.top_k or self.top_k < 1:
-            raise ValueError(f"top_k must be an integer >= 1, got {self.top_k!r}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p!r}")
-        if not self.temperature > 0.0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature!r}")
-        if not self.repetition_penalty > 0.0:
-            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty!r}")
+from tts.options import SamplingSettings
 
 
 def penalize_repetition(logits: torch.Tensor, previous: torch.Tensor, penalty: float) -> torch.Tensor:

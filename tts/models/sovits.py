@@ -18,8 +18,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tts.models.checkpoints import V1_SYMBOLS, V2_SYMBOLS, read_sovits_file
-from tts.models.errors import CheckpointError, load_state_dict_strict
+from tts.models.checkpoints import (
+    V1_SYMBOLS,
+    V2_SYMBOLS,
+    CheckpointError,
+    load_state_dict_strict,
+    read_sovits_file,
+)
 from tts.models.sovits_modules import (
     MRTE,
     AttentionEncoder,
@@ -37,6 +42,9 @@ V2_REF_BINS = 704  # v2's reference encoder sees only the lowest 704 spectrogram
 CODEBOOK_BINS = 1024
 V2PRO_VERSIONS = ("v2Pro", "v2ProPlus")
 MRTE_GE_DIM = 512  # the text encoder's speaker input: gin for v1/v2, ge_to512(ge) for v2Pro
+# How far left a latent frame's audio depends on other frames (render_frames runs this much context):
+DEC_CONTEXT_FRAMES = 10  # the decoder's reach is 9 latent frames (measured on upstream's v2 shapes)
+FLOW_CONTEXT_FRAMES = 12  # the flow's reach is 11
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,8 @@ def latent_noise(shape: tuple[int, ...] | torch.Size, generator: torch.Generator
                  device: torch.device) -> torch.Tensor:
     """Standard normal noise of ``shape`` for the latent, as upstream's ``randn_like``: drawn on
     the generator's own device (a CUDA generator for CUDA models reproduces upstream there), then
-    moved to ``device``."""
+    moved to ``device``. Every latent noise is drawn here (``SynthesizerTrn.decode``,
+    ``SoVITSModel.draw_noise``)."""
     where = generator.device if generator is not None else device
     return torch.randn(shape, generator=generator, dtype=dtype, device=where).to(device)
 
@@ -282,6 +291,40 @@ class SoVITSModel:
             if sv_emb.shape[1] != EMBEDDING_DIM:
                 raise ValueError(f"sv_emb must have {EMBEDDING_DIM} values, got {sv_emb.shape[1]}")
         return self.net.speaker_embedding(spec.to(self.device, self.dtype), sv_emb)
+
+    def draw_noise(self, frames: int, generator: torch.Generator | None) -> torch.Tensor:
+        """(1, inter_channels, frames) latent noise from ``generator``: the very draw :meth:`decode`
+        makes for a render of ``frames`` latent frames. Chunked rendering draws its noise here, and
+        draws a whole render's worth from the request's generator after a chunked segment, so the
+        segments after it get upstream's random stream."""
+        return latent_noise((1, self.config.inter_channels, frames), generator, self.dtype, self.device)
+
+    @torch.inference_mode()
+    def latent_prior(self, tokens: torch.Tensor | list[int], phone_ids: torch.Tensor, ge: torch.Tensor,
+                     speed: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Semantic tokens (1-D) + target phones (1-D) + speaker embedding -> mean and log-scale of
+        the latent prior, (1, C, frames) each (the part of :meth:`decode` before the noise)."""
+        codes = torch.as_tensor(tokens, dtype=torch.long, device=self.device).reshape(1, 1, -1)  # (n_q, 1, T)
+        phones = phone_ids.to(self.device).reshape(1, -1)  # (1, N)
+        return self.net.prior(codes, phones, ge.to(self.device, self.dtype), speed)
+
+    @torch.inference_mode()
+    def render_frames(self, m: torch.Tensor, logs: torch.Tensor, noise: torch.Tensor, ge: torch.Tensor,
+                      noise_scale: float, start: int) -> torch.Tensor:
+        """The waveform of latent frames ``start``..end of a prior (m, logs: (1, C, frames), noise
+        (1, C, frames)) -> 1-D float samples, ``(frames - start) * samples_per_frame`` of them.
+
+        Only the frames from ``start`` minus the decoder's and the flow's reach (DEC_CONTEXT_FRAMES,
+        FLOW_CONTEXT_FRAMES) go through the flow and the decoder, so the samples equal those of a
+        whole render of the same prior and noise up to float rounding.
+        """
+        ge = ge.to(self.device, self.dtype)
+        dec_lo = max(0, start - DEC_CONTEXT_FRAMES)
+        flow_lo = max(0, dec_lo - FLOW_CONTEXT_FRAMES)
+        z_p = m[:, :, flow_lo:] + noise[:, :, flow_lo:] * torch.exp(logs[:, :, flow_lo:]) * noise_scale
+        z = self.net.flow.reverse(z_p, ge)[:, :, dec_lo - flow_lo:]  # frames dec_lo..end
+        wav = self.net.dec(z, ge)[0, 0]  # (samples,) frames dec_lo..end
+        return wav[(start - dec_lo) * self.config.samples_per_frame:]
 
     @torch.inference_mode()
     def decode(self, tokens: torch.Tensor, phone_ids: torch.Tensor | list[int], refer_spec: torch.Tensor | None = None,

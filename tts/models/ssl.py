@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from tts.models.errors import CheckpointError
+from tts.models.checkpoints import CheckpointError
 
 logger = logging.getLogger(__name__)
 

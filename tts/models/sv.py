@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tts.models.errors import CheckpointError, load_state_dict_strict, torch_load_problem
+from tts.models.checkpoints import CheckpointError, load_state_dict_strict, torch_load_problem
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +203,7 @@ def load_sv(path: str | Path, device: str | torch.device = "cpu", dtype: torch.d
     running pickled code. ``dtype`` defaults to float16 on CUDA, float32 elsewhere (as upstream)."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(path, "speaker-verification model not found (tts.sv_path; `python -m server.download` "
+        raise CheckpointError(path, "speaker-verification model not found (tts.sv_path; `python -m tools.download` "
                                     f"fetches {SV_FILE})")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -1,25 +1,24 @@
-"""GPT-SoVITS text-to-semantic (t2s) model: phones + BERT features + prompt tokens -> semantic tokens.
+"""The GPT-SoVITS text-to-semantic (t2s) network: its config and modules.
 
 A 24-layer post-norm transformer decoder (upstream ``Text2SemanticDecoder``). The text part of
 the sequence attends to itself bidirectionally; the semantic part is causal. The module tree
 reproduces upstream's checkpoint keys exactly (``model.h.layers.0.self_attn.in_proj_weight``
 ...), so ``.ckpt`` files load key for key with strict matching.
 
-The layers run as one TorchScript-compiled step (``StackStep``: the same kernels as eager
-PyTorch, without Python between them). Decoding keeps keys and values in a preallocated
-``KVCache`` (no per-step concatenation) and follows upstream's ``TTS.py`` default path step for
-step: the end-of-speech token is masked for the first 11 steps, sampling is
-``tts.models.sampling`` (same order, same random draws), and decoding stops at EOS or after 50
-tokens per second of ``max_sec``.
+Each layer owns its weights and its forward; ``load_t2s`` compiles the layer stack with
+TorchScript (``script_layers``: the same modules and kernels, without Python between the ops)
+or leaves it eager (``script=False``, or where TorchScript fails). Decoding keeps keys and values
+in preallocated per-layer ``KVCache`` buffers (no per-step concatenation).
+
+Decoding (prefill, decoding steps, the sampling loop) is ``tts.models.t2s_generate``; reading
+``.ckpt`` files is ``tts.models.checkpoints``.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,17 +27,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from tts.models.errors import CheckpointError, load_state_dict_strict, torch_load_problem
+from tts.models.checkpoints import CheckpointError
 from tts.models.fast_linear import FAST_MODES, convert_linears
-from tts.models.kv_cache import KVCache
-from tts.models.sampling import SamplingSettings, sample_next
+from tts.models.kv_cache import KVCache, check_capacity
 
 logger = logging.getLogger(__name__)
 
 BERT_DIM = 1024  # chinese-roberta-wwm-ext-large hidden size
 SEMANTIC_HZ = 50  # upstream's early-stop rate: 50 tokens per second of max_sec
 MAX_STEPS = 1500  # upstream's hard loop bound: at most MAX_STEPS - 1 tokens are returned
-EOS_MASKED_STEPS = 11  # EOS cannot be drawn in the first 11 steps (0.44 s of audio)
 LAYER_NORM_EPS = 1e-5  # upstream's TransformerEncoderLayer default
 POSITION_TABLE = 4000  # sine table rows built up front (upstream's size); grown on demand
 
@@ -157,7 +154,8 @@ class SinePositionalEncoding(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Multi-head attention weights: packed q/k/v projection (``in_proj_*``) and ``out_proj``."""
+    """Multi-head attention over the request's KV cache: packed q/k/v projection (``in_proj_*``)
+    and ``out_proj``."""
 
     def __init__(self, dim: int, n_head: int):
         super().__init__()
@@ -176,26 +174,23 @@ class SelfAttention(nn.Module):
         del self.in_proj_weight, self.in_proj_bias
         self.in_proj = linear
 
-    def projection(self) -> nn.Module:
-        """The q/k/v projection as a module: ``in_proj`` (fast mode) or the packed weights."""
-        if self.in_proj is not None:
-            return self.in_proj
-        return PackedProjection(self.in_proj_weight, self.in_proj_bias)
-
-
-class PackedProjection(nn.Module):
-    """``F.linear`` over upstream's ``in_proj_weight`` / ``in_proj_bias`` (the same tensors, not copies)."""
-
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
-        super().__init__()
-        self.weight, self.bias = weight, bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        """x (B, T, C) at positions pos..pos+T-1, its keys and values written into ``cache``;
+        ``mask`` (T, pos+T) or (B, 1, T, pos+T) bool, True = may attend, None = all."""
+        B, T, C = x.shape
+        if self.in_proj is None:  # TorchScript compiles only the branch this module takes
+            qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)  # (B, T, 3C)
+        else:
+            qkv = self.in_proj(x)  # (B, T, 3C)
+        qkv = qkv.view(B, T, 3, self.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D): q, k, v
+        k, v = cache.update(pos, qkv[1], qkv[2])  # (B, H, pos+T, D) each: every key and value so far
+        attn = F.scaled_dot_product_attention(qkv[0], k, v, attn_mask=mask)  # (B, H, T, D)
+        return self.out_proj(attn.transpose(1, 2).reshape(B, T, C))  # (B, T, C)
 
 
 class TransformerLayer(nn.Module):
-    """One post-norm layer's weights (``self_attn``, ``linear1/2``, ``norm1/2``); math in ``LayerStep``."""
+    """One post-norm layer (``self_attn``, ``linear1/2``, ``norm1/2``):
+    x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x))))."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
@@ -205,97 +200,35 @@ class TransformerLayer(nn.Module):
         self.norm1 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
         self.norm2 = nn.LayerNorm(cfg.hidden_dim, eps=LAYER_NORM_EPS)
 
-
-class LayerStep(nn.Module):
-    """One layer's arithmetic over a ``TransformerLayer``'s modules (shared, not copied), written
-    for TorchScript: x = norm1(x + attn(x)); x = norm2(x + linear2(relu(linear1(x))))."""
-
-    def __init__(self, layer: TransformerLayer):
-        super().__init__()
-        self.qkv = layer.self_attn.projection()
-        self.out = layer.self_attn.out_proj
-        self.fc1, self.fc2 = layer.linear1, layer.linear2
-        self.norm1, self.norm2 = layer.norm1, layer.norm2
-        self.n_head = layer.self_attn.n_head
-
-    def forward(self, x: torch.Tensor, kv: torch.Tensor, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        """x (B, T, C) at positions pos..pos+T-1; kv this layer's cache buffer (2, B, H, L_max, D),
-        written in place; ``mask`` (T, pos+T) or (B, 1, T, pos+T) bool, True = may attend, None = all."""
-        B, T, C = x.shape
-        end = pos + T
-        qkv = self.qkv(x).view(B, T, 3, self.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, B, H, T, D): q, k, v
-        kv[:, :, :, pos:end] = qkv[1:]
-        seen = kv[:, :, :, :end]  # (2, B, H, end, D): every key and value so far
-        attn = F.scaled_dot_product_attention(qkv[0], seen[0], seen[1], attn_mask=mask)  # (B, H, T, D)
-        attn = attn.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        x = self.norm1(x + self.out(attn))  # (B, T, C)
-        return self.norm2(x + self.fc2(F.relu(self.fc1(x))))  # (B, T, C)
-
-
-class StackStep(nn.Module):
-    """Every layer's ``LayerStep`` in order: the part of a decoding step that TorchScript runs."""
-
-    def __init__(self, layers: nn.ModuleList):
-        super().__init__()
-        self.steps = nn.ModuleList(LayerStep(layer) for layer in layers)
-
-    def forward(
-        self, x: torch.Tensor, buffers: list[torch.Tensor], pos: int, mask: torch.Tensor | None
-    ) -> torch.Tensor:
-        for i, step in enumerate(self.steps):
-            x = step(x, buffers[i], pos, mask)
-        return x
-
-
-def script_or_eager(module: nn.Module) -> nn.Module:
-    """``module`` compiled by TorchScript (its ops run from C++: ~5 ms less per token for the
-    24 int8 layers on 2 CPU cores, the same kernels and results), or ``module`` itself where
-    TorchScript is unavailable (deprecated in torch 2.10+; a later torch may drop it)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.script(module)
-    except Exception as exc:  # noqa: BLE001 - TorchScript raises several types; eager runs the same math
-        logger.warning("t2s layers run eagerly (slower per token): TorchScript failed: %s", exc)
-        return module
+    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        x = self.norm1(x + self.self_attn(x, cache, pos, mask))  # (B, T, C)
+        return self.norm2(x + self.linear2(F.relu(self.linear1(x))))  # (B, T, C)
 
 
 class TransformerStack(nn.Module):
-    """The layers (key prefix ``h.layers.N``), run by a scripted ``StackStep`` (built by
-    ``load_t2s``, or on first use after ``invalidate``)."""
+    """The layers (key prefix ``h.layers.N``), layer i writing into ``caches[i]``."""
 
     def __init__(self, cfg: T2SConfig):
         super().__init__()
         self.layers = nn.ModuleList(TransformerLayer(cfg) for _ in range(cfg.n_layer))
-        self.invalidate()
 
-    def invalidate(self) -> None:
-        """Forget the compiled step (after modules or tensors were replaced)."""
-        # a plain attribute, not a submodule: no state-dict keys, not moved by .to()
-        object.__setattr__(self, "_runner", None)
+    def forward(self, x: torch.Tensor, caches: list[KVCache], pos: int, mask: torch.Tensor | None) -> torch.Tensor:
+        for i, layer in enumerate(self.layers):
+            x = layer(x, caches[i], pos, mask)
+        return x  # (B, T, C)
 
-    def _apply(self, fn, *args, **kwargs):  # .to() / .half() replace the tensors
-        self.invalidate()
-        return super()._apply(fn, *args, **kwargs)
 
-    def __deepcopy__(self, memo):  # a copy must never run on the original's tensors
-        cls = type(self)
-        copied = cls.__new__(cls)
-        memo[id(self)] = copied
-        for key, value in self.__dict__.items():
-            copied.__dict__[key] = None if key == "_runner" else copy.deepcopy(value, memo)
-        return copied
-
-    def runner(self) -> nn.Module:
-        """The compiled step over the current layers (built now if there is none)."""
-        if self._runner is None:
-            object.__setattr__(self, "_runner", script_or_eager(StackStep(self.layers)))
-        return self._runner
-
-    def forward(self, x: torch.Tensor, cache: KVCache, pos: int, mask: torch.Tensor | None) -> torch.Tensor:
-        cache.reserve(pos + x.shape[1])
-        with torch.jit.optimized_execution(False):  # plain kernel calls: no profiling runs, no fusion
-            return self.runner()(x, cache.buffers, pos, mask)  # (B, T, C)
+def script_layers(net: T2SNetwork) -> None:
+    """Replace ``net.h`` by its TorchScript compilation (the same modules and parameters, run
+    from C++ without Python between the ops: same kernels, same results, less time per token),
+    or leave it eager, with a warning, where TorchScript fails (deprecated in torch 2.10+; a
+    later torch may drop it)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            net.h = torch.jit.script(net.h)
+    except Exception as exc:  # noqa: BLE001 - TorchScript raises several types; eager runs the same math
+        logger.warning("t2s layers run eagerly (slower per token): TorchScript failed: %s", exc)
 
 
 class T2SNetwork(nn.Module):
@@ -326,246 +259,24 @@ class T2SNetwork(nn.Module):
         """Semantic tokens (B, T) at audio positions start..start+T-1 -> (B, T, E)."""
         return self.ar_audio_position(self.ar_audio_embedding(tokens), start)
 
-    def forward(self, xy: torch.Tensor, pos: int, cache: KVCache, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, xy: torch.Tensor, pos: int, caches: list[KVCache], mask: torch.Tensor | None) -> torch.Tensor:
         """Run ``xy`` (B, T, E) at cache positions pos..pos+T-1; logits of its last position (B, V)."""
-        h = self.h(xy, cache, pos, mask)  # (B, T, C)
+        check_capacity(caches, pos + xy.shape[1])
+        if isinstance(self.h, torch.jit.ScriptModule):
+            with torch.jit.optimized_execution(False):  # plain kernel calls: no profiling runs, no fusion
+                h = self.h(xy, caches, pos, mask)  # (B, T, C)
+        else:
+            h = self.h(xy, caches, pos, mask)  # (B, T, C)
         return self.ar_predict_layer(h[:, -1])  # (B, V)
 
 
-def draw_step(logits: torch.Tensor, previous: torch.Tensor, step: int, settings: SamplingSettings,
-              generator: torch.Generator | None, eos: int) -> tuple[int, bool]:
-    """One step of upstream's sampling loop for one row: logits (1, V), every token so far
-    ``previous`` (1, n) -> (token, ends). EOS cannot be drawn in the first EOS_MASKED_STEPS steps;
-    the row ends when the drawn token or the most likely token after the repetition penalty is EOS."""
-    if step < EOS_MASKED_STEPS:
-        logits = logits[:, :eos]  # EOS is the last entry: drop it
-    token, penalized = sample_next(logits, previous, settings, generator)  # (1, 1), (1, V')
-    value = int(token[0, 0])
-    return value, value == eos or int(torch.argmax(penalized[0])) == eos
-
-
-def prompt_mask(text_len: int, audio_len: int, device: torch.device | str) -> torch.Tensor:
-    """(S, S) bool, True = may attend: text sees all text, audio sees all text and earlier audio."""
-    S = text_len + audio_len
-    mask = torch.ones(S, S, dtype=torch.bool, device=device).tril_()  # causal everywhere
-    mask[:, :text_len] = True  # every position sees the whole text
-    return mask
-
-
-# ---------------------------------------------------------------- the whole
-
-
-class T2SModel(nn.Module):
-    """A loaded t2s model: ``self.model`` holds upstream's ``model.*`` weights, ``self.config`` its config.
-
-    Holds no per-request state: ``generate`` / ``iter_tokens`` may be called again and
-    again (one at a time per model: it is not thread-safe while running).
-    """
-
-    def __init__(self, config: T2SConfig):
-        super().__init__()
-        self.config = config
-        self.model = T2SNetwork(config)
-
-    @property
-    def device(self) -> torch.device:
-        return self.model.bert_proj.weight.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Activation dtype (the embeddings'; quantized layers keep float activations)."""
-        return self.model.bert_proj.weight.dtype
-
-    def new_cache(self, max_len: int, batch: int = 1) -> KVCache:
-        """An empty cache for ``max_len`` positions (prompt + generated tokens)."""
-        cfg = self.config
-        return KVCache(cfg.n_layer, batch, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
-
-    def prefill(
-        self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor, cache: KVCache
-    ) -> torch.Tensor:
-        """phone_ids (B, Tx), bert (B, 1024, Tx), prompt (B, Ty) -> logits for the first new token (B, V)."""
-        x = self.model.embed_text(phone_ids, bert)  # (B, Tx, E)
-        y = self.model.embed_audio(prompt)  # (B, Ty, E)
-        xy = torch.cat([x, y], dim=1)  # (B, Tx + Ty, E)
-        mask = prompt_mask(x.shape[1], y.shape[1], xy.device)  # (S, S)
-        return self.model(xy, 0, cache, mask)
-
-    def decode_one_token(self, token: torch.Tensor, pos: int, audio_pos: int, cache: KVCache) -> torch.Tensor:
-        """token (B, 1) at cache position ``pos`` and audio position ``audio_pos`` -> next logits (B, V)."""
-        y = self.model.embed_audio(token, audio_pos)  # (B, 1, E)
-        return self.model(y, pos, cache, None)
-
-    def check_inputs(
-        self, phone_ids: torch.Tensor, bert_features: torch.Tensor, prompt_tokens: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate one row's inputs (ValueError naming the problem) -> phone ids (1, Tx),
-        BERT features (1, 1024, Tx) and prompt tokens (1, Ty) on the model's device and dtype."""
-        cfg = self.config
-        phone_ids = torch.as_tensor(phone_ids)
-        if phone_ids.ndim != 1 or phone_ids.numel() == 0:
-            raise ValueError(f"phone_ids must be a non-empty 1-D tensor, got shape {tuple(phone_ids.shape)}")
-        if phone_ids.dtype.is_floating_point or int(phone_ids.min()) < 0 or int(phone_ids.max()) >= cfg.phoneme_vocab_size:
-            raise ValueError(f"phone_ids must be integers in [0, {cfg.phoneme_vocab_size})")
-        if bert_features.ndim != 2 or tuple(bert_features.shape) != (BERT_DIM, phone_ids.numel()):
-            raise ValueError(
-                f"bert_features must have shape ({BERT_DIM}, n_phones={phone_ids.numel()}), "
-                f"got {tuple(bert_features.shape)}"
-            )
-        if prompt_tokens is None:
-            prompt_tokens = torch.zeros(0, dtype=torch.long)
-        prompt_tokens = torch.as_tensor(prompt_tokens)
-        if prompt_tokens.ndim != 1:
-            raise ValueError(f"prompt_tokens must be 1-D, got shape {tuple(prompt_tokens.shape)}")
-        if prompt_tokens.numel() and (int(prompt_tokens.min()) < 0 or int(prompt_tokens.max()) >= cfg.vocab_size):
-            raise ValueError(f"prompt_tokens must be in [0, {cfg.vocab_size})")
-        dev = self.device
-        return (
-            phone_ids.to(device=dev, dtype=torch.long).unsqueeze(0),  # (1, Tx)
-            bert_features.to(device=dev, dtype=self.dtype).unsqueeze(0),  # (1, 1024, Tx)
-            prompt_tokens.to(device=dev, dtype=torch.long).unsqueeze(0),  # (1, Ty)
-        )
-
-    @torch.inference_mode()
-    def iter_tokens(
-        self,
-        phone_ids: torch.Tensor,
-        bert_features: torch.Tensor,
-        prompt_tokens: torch.Tensor | None,
-        *,
-        top_k: int = 15,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        repetition_penalty: float = 1.35,
-        max_tokens: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> Iterator[int]:
-        """Yield semantic tokens one at a time as they are decoded (EOS never yielded).
-
-        phone_ids: 1-D prompt phones + target phones; bert_features: (1024, n_phones);
-        prompt_tokens: 1-D semantic tokens of the reference audio (None or empty: no prompt).
-        Draws come from ``generator`` (the global RNG when None); a generator seeded with s
-        gives the tokens upstream gives after ``torch.manual_seed(s)``. Stops at EOS (drawn,
-        or the most likely token after the repetition penalty, as upstream) or after
-        ``max_tokens`` tokens (default ``config.early_stop_tokens``).
-        """
-        cfg = self.config
-        settings = SamplingSettings(top_k, top_p, temperature, repetition_penalty)
-        limit = cfg.token_limit(max_tokens)
-        phones, bert, prompt = self.check_inputs(phone_ids, bert_features, prompt_tokens)
-        text_len, prompt_len = phones.shape[1], prompt.shape[1]
-        start = text_len + prompt_len
-        cache = self.new_cache(start + limit)
-        # every token so far (prompt + generated) for the repetition penalty: filled in place
-        seq = torch.empty(1, prompt_len + limit + 1, dtype=torch.long, device=self.device)  # (B, Ty + limit + 1)
-        seq[:, :prompt_len] = prompt
-        n = prompt_len
-        logits = self.prefill(phones, bert, prompt, cache)  # (B, V)
-        for step in range(limit + 1):
-            value, ends = draw_step(logits, seq[:, :n], step, settings, generator, cfg.EOS)
-            seq[:, n] = value
-            n += 1
-            if ends or step == limit:
-                return
-            yield value
-            logits = self.decode_one_token(seq[:, n - 1 : n], start + step, prompt_len + step, cache)
-
-    def generate(
-        self,
-        phone_ids: torch.Tensor,
-        bert_features: torch.Tensor,
-        prompt_tokens: torch.Tensor | None,
-        *,
-        top_k: int = 15,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        repetition_penalty: float = 1.35,
-        max_tokens: int | None = None,
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        """The generated semantic tokens (1-D LongTensor on CPU, EOS dropped); same draws as ``iter_tokens``."""
-        tokens = list(
-            self.iter_tokens(
-                phone_ids,
-                bert_features,
-                prompt_tokens,
-                top_k=top_k,
-                top_p=top_p,
-                temperature=temperature,
-                repetition_penalty=repetition_penalty,
-                max_tokens=max_tokens,
-                generator=generator,
-            )
-        )
-        return torch.tensor(tokens, dtype=torch.long)
-
-
-# ---------------------------------------------------------------- loading
-
-
-def read_t2s_file(path: str | Path) -> tuple[T2SConfig, dict[str, torch.Tensor], str]:
-    """Read a GPT ``.ckpt`` without executing pickled code: (config, weights, info)."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "file not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or hostile files
-        raise CheckpointError(path, f"not a readable GPT (t2s) checkpoint: {torch_load_problem(exc)}") from exc
-    if not isinstance(obj, dict) or "weight" not in obj or "config" not in obj:
-        keys = sorted(obj) if isinstance(obj, dict) else type(obj).__name__
-        raise CheckpointError(path, f"expected a dict with 'weight' and 'config' (a GPT .ckpt), got {keys}")
-    weights = obj["weight"]
-    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-        raise CheckpointError(path, "'weight' is not a state dict of tensors")
-    config = T2SConfig.from_checkpoint_config(obj["config"], path)
-    return config, dict(weights), str(obj.get("info", ""))
-
-
-def quantize_weights(model: T2SModel, mode: str = "int8") -> T2SModel:
+def quantize_network(net: T2SNetwork, mode: str = "int8") -> None:
     """Fast mode on CPU, in place: every transformer Linear and the output head in ``mode``
     (``tts.models.fast_linear``: "int8", "fp16" or "onednn" packed for one row per step).
-    Tokens then agree with the exact model most of the time, not always. Returns ``model``."""
+    Tokens then agree with the exact model most of the time, not always. Before ``script_layers``."""
     if mode not in FAST_MODES:
         raise ValueError(f"fast mode must be one of {FAST_MODES}, got {mode!r}")
-    for layer in model.model.h.layers:
+    for layer in net.h.layers:
         layer.self_attn.pack_in_proj()
-    model.model.h = convert_linears(model.model.h, mode, batch_size=1)
-    model.model.ar_predict_layer = convert_linears(model.model.ar_predict_layer, mode, batch_size=1)
-    model.model.h.invalidate()
-    return model
-
-
-def load_t2s(
-    path: str | Path,
-    device: str | torch.device = "cpu",
-    dtype: torch.dtype | None = None,
-    *,
-    fast: bool | str = False,
-) -> T2SModel:
-    """Load an upstream GPT-SoVITS GPT ``.ckpt`` with strict key matching.
-
-    Weights (stored fp16) are cast to ``dtype`` (default float32 on CPU, float16 on CUDA).
-    ``fast`` (CPU only; opt-in): ``True`` or ``"int8"`` runs the transformer and head with int8
-    weights, ``"fp16"`` with fp16 weights, ``"onednn"`` with the float32 weights repacked for
-    oneDNN (``quantize_weights``): faster, tokens no longer guaranteed bit-identical to upstream. On CUDA it changes nothing (fp16 is already the fast path).
-    Raises CheckpointError naming the file and the problem.
-    """
-    config, weights, info = read_t2s_file(path)
-    device = torch.device(device)
-    if dtype is None:
-        dtype = torch.float16 if device.type == "cuda" else torch.float32
-    with torch.device("meta"):  # every parameter comes from the file: skip random init (~0.4 s)
-        model = T2SModel(config)
-    model = model.to_empty(device="cpu")
-    model.model.rebuild_position_tables()  # the one computed (unsaved) state
-    load_state_dict_strict(model, weights, path)
-    model = model.to(device=device, dtype=dtype).eval()
-    model.requires_grad_(False)
-    if fast and device.type == "cpu":
-        if dtype != torch.float32:
-            raise ValueError(f"fast mode on CPU quantizes float32 weights; got dtype {dtype}")
-        quantize_weights(model, "int8" if fast is True else fast)
-    model.model.h.runner()  # script the layer step now (0.3-1 s for the full model), not on the first request
-    logger.info("loaded t2s (%d layers x %d) from %s (%s)", config.n_layer, config.hidden_dim, path, info)
-    return model
+    net.h = convert_linears(net.h, mode, batch_size=1)
+    net.ar_predict_layer = convert_linears(net.ar_predict_layer, mode, batch_size=1)

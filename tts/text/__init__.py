@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tts.options import LANGUAGES
+
 from .cleaner import clean_text
 from .phones import PhonePiece, Phones
 from .symbols import SYMBOLS_V1, SYMBOLS_V2, symbol_to_id
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LANGUAGES = ("zh", "en", "auto")
 MIN_PHONES = 6  # fewer phones than this: upstream retries with "." in front of the text
 
 __all__ = [

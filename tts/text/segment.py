@@ -1,16 +1,21 @@
-"""Cutting text into the pieces that are synthesized one at a time.
+"""Cutting text into the pieces that are synthesized one at a time: every cut of text is here.
 
 ``split_for_synthesis`` is upstream GPT-SoVITS v2's preprocessing for a whole text with its
-"cut5" method (cut after every punctuation mark, merge pieces shorter than 5 characters).
-``IncrementalSegmenter`` cuts text that arrives in pieces (an LLM stream) at clause boundaries
-as soon as they are certain, so synthesis can start before the reply is complete.
+"cut5" method (cut after every punctuation mark, merge pieces shorter than 5 characters);
+``synthesis_segments`` is what the engine synthesizes: those pieces, cut blindly where one is
+still longer than BERT takes. ``IncrementalSegmenter`` cuts text that arrives in pieces (an LLM
+stream) at clause boundaries as soon as they are certain, so synthesis can start before the
+reply is complete.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from .zh_normalization.spoken import ADDRESS
+
+logger = logging.getLogger(__name__)
 
 # Marks that may end a segment (upstream's `splits`): checked on the last character.
 SPLIT_MARKS = frozenset("，。？！,.?!~:：—…")
@@ -20,7 +25,7 @@ CUT5_MARKS = frozenset(",.;?!、，。？！：…")
 _COLLAPSING = "!?…,.-"
 _COLLAPSE_RE = re.compile(f"([{re.escape(_COLLAPSING)}])([{re.escape(_COLLAPSING)}])+")
 _SPLIT_MARKS_RE = re.compile("[" + re.escape("".join(sorted(SPLIT_MARKS))) + "]")
-MAX_SEGMENT_CHARS = 510  # BERT's limit: longer pieces are cut again
+MAX_SEGMENT_CHARS = 510  # BERT takes 512 positions with CLS and SEP: longer pieces are cut again
 MIN_SEGMENT_CHARS = 5  # cut5 pieces shorter than this are merged with the next
 
 
@@ -150,6 +155,22 @@ def split_for_synthesis(text: str, language: str = "zh") -> list[str]:
             piece += mark
         out.extend(split_long(piece) if len(piece) > MAX_SEGMENT_CHARS else [piece])
     return out
+
+
+def hard_split(text: str, max_chars: int = MAX_SEGMENT_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``max_chars`` characters (only texts without any
+    punctuation get this far: upstream fails on them; we cut them blindly)."""
+    if len(text) <= max_chars:
+        return [text]
+    logger.warning("segment of %d characters without punctuation: cut every %d characters", len(text), max_chars)
+    return [text[i:i + max_chars] for i in range(0, len(text), max_chars)]
+
+
+def synthesis_segments(text: str, language: str = "zh") -> list[str]:
+    """The segments the engine synthesizes one by one: :func:`split_for_synthesis`, then any
+    piece still longer than MAX_SEGMENT_CHARS cut by :func:`hard_split`."""
+    segments = split_for_synthesis(text, language) if text.strip() else []
+    return [piece for segment in segments for piece in hard_split(segment)]
 
 
 # Incremental segmentation ------------------------------------------------------------------

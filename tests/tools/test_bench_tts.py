@@ -1,4 +1,4 @@
-"""tts.bench: mode settings, the table (upstream ratios, bandwidth bound) and one tiny run in process."""
+"""tools.bench_tts: mode settings, the table (upstream ratios, bandwidth bound) and one tiny run in process."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tts import bench
+from tools import bench_tts as bench
 
 
 def _result(mode: str, **kw) -> bench.BenchResult:

@@ -1,6 +1,6 @@
 """Benchmark of the whole service over real HTTP: time to first audio (stream) vs whole reply (non-stream).
 
-    python -m server.bench [--size tiny|full] [--requests 3] [--out bench_results] [--threads 2]
+    python -m tools.bench_server [--size tiny|full] [--requests 3] [--out bench_results] [--threads 2]
                            [--llm-tokens 48] [--t2s-tokens 60] [--fast]
 
 Loads the models once in this process (the tiny demo LLM; TTS models of ``--size``: ``tiny`` =
@@ -59,13 +59,19 @@ class CappedEngine:
     def __getattr__(self, name: str):
         return getattr(self._engine, name)
 
-    def synthesize(self, *args, **kwargs):
-        kwargs.setdefault("max_tokens", self._max_tokens)
-        return self._engine.synthesize(*args, **kwargs)
+    def _capped(self, options):
+        from dataclasses import replace
 
-    def stream(self, *args, **kwargs):
-        kwargs.setdefault("max_tokens", self._max_tokens)
-        return self._engine.stream(*args, **kwargs)
+        from tts import SynthesisOptions
+
+        options = options if options is not None else SynthesisOptions()
+        return options if options.max_tokens is not None else replace(options, max_tokens=self._max_tokens)
+
+    def synthesize(self, text, voice, options=None, **kwargs):
+        return self._engine.synthesize(text, voice, self._capped(options), **kwargs)
+
+    def stream(self, text, voice, options=None, **kwargs):
+        return self._engine.stream(text, voice, self._capped(options), **kwargs)
 
 
 def free_port() -> int:
@@ -76,7 +82,7 @@ def free_port() -> int:
 
 def bench_config(size: str, cache: Path, llm_tokens: int, fast: bool):
     """The demo config with one speaker, the LLM capped at ``llm_tokens`` and, for ``full``, the
-    full-size random TTS models (built once into ``cache/models-full``, shared with tts.bench)."""
+    full-size random TTS models (built once into ``cache/models-full``, shared with tools.bench_tts)."""
     from server.config import TTSSettings
     from server.demo import build_demo_config
     from tts.builders import build_tts_models
@@ -255,7 +261,7 @@ def format_table(record: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m server.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_server", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=("tiny", "full"), default="tiny", help="TTS models (the LLM is always tiny)")
     ap.add_argument("--requests", type=int, default=3, choices=range(1, len(REQUESTS) + 1), metavar="N",
                     help=f"requests per mode, 1-{len(REQUESTS)} (default 3)")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m server.download [--dest models] [--speakers Nahida Klee ... | --all-speakers]
+    python -m tools.download [--dest models] [--speakers Nahida Klee ... | --all-speakers]
                               [--skip-llm] [--skip-g2pw] [--dry-run]
 
 What lands where (``<dest>`` is ``models`` unless ``--dest`` says otherwise)::
@@ -352,7 +352,7 @@ def run_plan(items: Sequence[PlanItem]) -> list[str]:
 # -------------------------------------------------------------------------------------------- CLI
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m server.download",
+        prog="python -m tools.download",
         description="Download the role-play LLM, the GPT-SoVITS pretrained models, the G2PW model and the "
                     "speakers' voices into the layout config.yaml expects. Resumable: run it again after "
                     "an interruption.")

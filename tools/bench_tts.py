@@ -1,6 +1,6 @@
 """Benchmark of the TTS engine on random-weight models of upstream's real shapes.
 
-    python -m tts.bench [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|onednn|fast|both|all]
+    python -m tools.bench_tts [--size full|tiny] [--threads 2] [--out bench_results/] [--mode fp32|onednn|fast|both|all]
                         [--device cpu|cuda|auto] [--cache DIR] [--max-tokens 60]
 
 Builds (once, into ``--cache``) GPT 24x512, SoVITS v2 (s2.json), BERT-large and HuBERT-base
@@ -16,7 +16,7 @@ fixed token budget per segment (random weights rarely pick EOS, so every segment
 - time to first audio in stream mode (median of FIRST_AUDIO_REPEATS requests): the first chunk of a request with the service's default
   ``stream_chunk_tokens`` (8 tokens, ``tts.chunked``), and the first whole segment (upstream's way);
 - a non-stream reply (the sentences as one text): real-time factor with segments decoded one at a
-  time (upstream's order) and with ``t2s_batch`` = REPLY_BATCH (``tts.models.t2s_batch``);
+  time (upstream's order) and with ``t2s_batch`` = REPLY_BATCH (``tts.models.t2s_generate.generate_batch``);
 - peak memory: the RSS high-water mark (VmHWM) of the process that ran the mode. Building the
   models and every mode run in their own child processes, so the peaks of two modes never mix.
 
@@ -50,6 +50,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from queue import Empty
+
+from tts.options import FRAGMENT_INTERVAL_S, SynthesisOptions
 
 SENTENCES = (
     "今天天气很好，我们一起去公园散步吧。",
@@ -192,7 +194,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     logging.getLogger(__name__).info("%s: engine + voice ready in %.2f s", mode, load_wall)
 
     # warm-up: one-time work (jieba dictionary, kernel selection) is not what a request pays
-    engine.synthesize("你好，欢迎使用。", voice=voice, seed=0, max_tokens=8)
+    engine.synthesize("你好，欢迎使用。", voice, SynthesisOptions(max_tokens=8), seed=0)
     first_chunk(engine, voice, max_tokens, STREAM_CHUNK_TOKENS)  # the first chunk's shapes, as a service has seen
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -201,7 +203,7 @@ def run_bench(size: str, threads: int, mode: str, device: str, cache: Path, max_
     wall = 0.0
     for i, sentence in enumerate(SENTENCES):
         t0 = time.perf_counter()
-        chunks = list(engine.stream(sentence, voice=voice, seed=i, max_tokens=max_tokens))
+        chunks = list(engine.stream(sentence, voice, SynthesisOptions(max_tokens=max_tokens), seed=i))
         wall += time.perf_counter() - t0
         stats = [c.stats for c in chunks if c.stats is not None]
         pcm = b"".join(c.pcm.astype("<i2").tobytes() for c in chunks)
@@ -245,7 +247,8 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None, repeat
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        chunks = engine.stream(STREAM_TEXT, voice=voice, seed=0, max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        options = SynthesisOptions(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        chunks = engine.stream(STREAM_TEXT, voice, options, seed=0)
         next(chunks)
         times.append(time.perf_counter() - t0)
         chunks.close()
@@ -255,17 +258,17 @@ def first_chunk(engine, voice, max_tokens: int, chunk_tokens: int | None, repeat
 def reply(engine, voice, max_tokens: int, batch: int) -> float:
     """Real-time factor of one non-stream reply of all SENTENCES with ``t2s_batch`` = ``batch``:
     wall time / seconds of speech (the silence after each segment excluded)."""
-    from tts.engine import FRAGMENT_INTERVAL_S, text_pieces
+    from tts.text.segment import synthesis_segments
 
     text = "".join(SENTENCES)
     engine.t2s_batch = batch
     try:
         t0 = time.perf_counter()
-        sr, wav = engine.synthesize(text, voice=voice, seed=0, max_tokens=max_tokens)
+        sr, wav = engine.synthesize(text, voice, SynthesisOptions(max_tokens=max_tokens), seed=0)
         wall = time.perf_counter() - t0
     finally:
         engine.t2s_batch = 1
-    speech_s = len(wav) / sr - len(text_pieces(text, "zh")) * FRAGMENT_INTERVAL_S
+    speech_s = len(wav) / sr - len(synthesis_segments(text, "zh")) * FRAGMENT_INTERVAL_S
     return wall / max(1e-9, speech_s)
 
 
@@ -465,7 +468,7 @@ def load_upstream(path: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m tts.bench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m tools.bench_tts", description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", choices=("full", "tiny"), default="full")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("bench_results"))

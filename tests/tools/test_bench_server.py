@@ -1,10 +1,10 @@
-"""server.bench: one tiny request per mode over real HTTP; the JSON has every figure (no timing asserted)."""
+"""tools.bench_server: one tiny request per mode over real HTTP; the JSON has every figure (no timing asserted)."""
 
 from __future__ import annotations
 
 import json
 
-from server import bench
+from tools import bench_server as bench
 
 
 def test_server_bench_tiny_one_request(tmp_path, demo_cache, capsys):

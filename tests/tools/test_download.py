@@ -1,4 +1,4 @@
-"""server.download against a local stand-in for the hub (no network): where every file lands."""
+"""tools.download against a local stand-in for the hub (no network): where every file lands."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 import yaml
 from huggingface_hub.utils import filter_repo_objects
 
-from server import download
+from tools import download
 from server.config import load_config, missing_model_files
-from server.download import (
+from tools.download import (
     DownloadError,
     HubArchive,
     HubFile,
