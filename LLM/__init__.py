@@ -1,16 +1,23 @@
 """Chat LLM backends behind one small interface, and reply cleanup for speech.
 
 Nothing is loaded at import; ``load_chat(config)`` builds the backend the config names.
+
+- ``chat``: the ``ChatModel`` interface (``reply``, ``stream``), ``ChatOptions`` (a call's
+  overrides of the config's sampling), message building;
+- ``transformers_backend`` (a model folder in this process), ``openai_backend`` (any
+  OpenAI-compatible server: vLLM, Ollama, ...);
+- ``cleanup``: what of a reply is spoken (``SpeechCleaner`` for streams, ``clean_for_speech``);
+- ``config`` (``LLMConfig``), ``errors`` (``LLMError``), ``builders`` (a tiny random Qwen2.5 folder).
 """
 
 from __future__ import annotations
 
-from .chat import ChatModel, Turn
+from .chat import ChatModel, ChatOptions, Turn
 from .cleanup import SpeechCleaner, clean_for_speech
 from .config import LLMConfig
 from .errors import LLMError
 
-__all__ = ["ChatModel", "LLMConfig", "LLMError", "SpeechCleaner", "Turn", "clean_for_speech", "load_chat"]
+__all__ = ["ChatModel", "ChatOptions", "LLMConfig", "LLMError", "SpeechCleaner", "Turn", "clean_for_speech", "load_chat"]
 
 
 def load_chat(config: LLMConfig) -> ChatModel:

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from .config import LLMConfig
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -20,8 +22,21 @@ class Turn:
 
 
 @dataclass(frozen=True)
+class ChatOptions:
+    """Per-call overrides of a reply's sampling; ``None`` keeps the ``LLMConfig`` default.
+
+    ``temperature`` 0 is greedy decoding; ``seed`` makes a sampled reply repeatable.
+    """
+
+    temperature: float | None = None
+    top_p: float | None = None
+    max_new_tokens: int | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
 class GenerationSettings:
-    """Settings of one request: the config's defaults with the per-call overrides applied."""
+    """Settings of one request: the config's defaults with the ``ChatOptions`` applied."""
 
     temperature: float
     top_p: float
@@ -50,10 +65,7 @@ class ChatModel(Protocol):
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> str:
         """The whole reply (blocking)."""
         ...
@@ -64,10 +76,7 @@ class ChatModel(Protocol):
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> AsyncIterator[str]:
         """Reply pieces as they are generated; closing the iterator stops generation."""
         ...
@@ -83,20 +92,15 @@ class ChatModel(Protocol):
         ...
 
 
-def resolve_settings(
-    defaults: "LLMConfigLike",
-    temperature: float | None,
-    top_p: float | None,
-    max_new_tokens: int | None,
-    seed: int | None,
-) -> GenerationSettings:
-    """Apply per-call overrides to the config's defaults; a bad override raises ValueError naming it."""
+def resolve_settings(defaults: LLMConfig, options: ChatOptions) -> GenerationSettings:
+    """Apply a call's options to the config's defaults; a bad option raises ValueError naming it."""
+    o = options
     s = GenerationSettings(
-        temperature=defaults.temperature if temperature is None else float(temperature),
-        top_p=defaults.top_p if top_p is None else float(top_p),
-        max_new_tokens=defaults.max_new_tokens if max_new_tokens is None else int(max_new_tokens),
+        temperature=defaults.temperature if o.temperature is None else float(o.temperature),
+        top_p=defaults.top_p if o.top_p is None else float(o.top_p),
+        max_new_tokens=defaults.max_new_tokens if o.max_new_tokens is None else int(o.max_new_tokens),
         repetition_penalty=defaults.repetition_penalty,
-        seed=seed,
+        seed=o.seed,
     )
     if s.temperature < 0:
         raise ValueError(f"temperature must be >= 0 (0 = greedy), got {s.temperature}")
@@ -106,9 +110,3 @@ def resolve_settings(
         raise ValueError(f"max_new_tokens must be >= 1, got {s.max_new_tokens}")
     return s
 
-
-class LLMConfigLike(Protocol):
-    temperature: float
-    top_p: float
-    max_new_tokens: int
-    repetition_penalty: float

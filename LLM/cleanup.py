@@ -95,11 +95,6 @@ class SpeechCleaner:
         self._started = False
         return ""
 
-    @property
-    def in_aside(self) -> bool:
-        """True while inside an open group (text being dropped)."""
-        return bool(self._open)
-
 
 def clean_for_speech(text: str) -> str:
     """The speakable part of a whole reply (see the module docstring for the rules)."""

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import httpx
 import openai
 
-from .chat import GenerationSettings, Turn, build_messages, resolve_settings
+from .chat import ChatOptions, GenerationSettings, Turn, build_messages, resolve_settings
 from .config import LLMConfig
 from .errors import LLMError
 
@@ -85,13 +85,10 @@ class OpenAIChat:
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> str:
         """The whole raw reply (blocking HTTP request; call it off the event loop)."""
-        s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
+        s = resolve_settings(self.config, options)
         try:
             with self._counted():
                 resp = self._client.chat.completions.create(
@@ -109,14 +106,11 @@ class OpenAIChat:
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> AsyncIterator[str]:
         """Raw reply pieces as the server streams them (SSE). Closing this generator closes the
         HTTP stream, which makes vLLM and similar servers abort the request."""
-        s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
+        s = resolve_settings(self.config, options)
         body = self._request(build_messages(user_input, system_prompt, history), s, stream=True)
         # a client per stream: an async connection pool belongs to one event loop
         with self._counted():

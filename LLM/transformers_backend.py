@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from .chat import GenerationSettings, Turn, build_messages, resolve_settings
+from .chat import ChatOptions, GenerationSettings, Turn, build_messages, resolve_settings
 from .config import LLMConfig
 from .errors import LLMError
 
@@ -187,13 +187,10 @@ class TransformersChat:
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> str:
         """The whole raw reply (blocks; call it off the event loop)."""
-        s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
+        s = resolve_settings(self.config, options)
         try:
             ids = self._run(build_messages(user_input, system_prompt, history), s)
         except Exception as exc:  # any failure of generate() is the LLM's, never an empty reply
@@ -207,10 +204,7 @@ class TransformersChat:
         system_prompt: str,
         history: list[Turn] | None = None,
         *,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        max_new_tokens: int | None = None,
-        seed: int | None = None,
+        options: ChatOptions = ChatOptions(),
     ) -> AsyncIterator[str]:
         """Raw reply pieces as they are generated (joined they equal ``reply`` for the same settings).
 
@@ -218,7 +212,7 @@ class TransformersChat:
         request's stop event, generation stops after the current token, and the thread is joined
         before the close returns.
         """
-        s = resolve_settings(self.config, temperature, top_p, max_new_tokens, seed)
+        s = resolve_settings(self.config, options)
         messages = build_messages(user_input, system_prompt, history)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()

@@ -21,7 +21,6 @@ import numpy as np
 AudioFormat = Literal["wav", "pcm", "mp3", "opus", "ogg", "aac", "flac"]
 
 UNKNOWN_SIZE = 0xFFFFFFFF  # the common "length unknown" value players accept (0 breaks Firefox and Audacity)
-HEADER_BYTES = 44
 
 
 def wav_header(sample_rate: int, num_samples: int | None, channels: int = 1, bits: int = 16) -> bytes:

@@ -24,11 +24,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from LLM import ChatModel, LLMError, SpeechCleaner, Turn, clean_for_speech
+from LLM import ChatModel, ChatOptions, LLMError, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.errors import RequestError, clip
 from server.schemas import ChatRequest
-from server.audio import encode_wav, pcm_bytes, wav_header
 from tts import IncrementalSegmenter, SynthesisOptions
 from tts.options import resolve_seed, segment_seed
 
@@ -53,8 +52,7 @@ class SpokenReply:
     raw: str  # what the LLM wrote
     text: str  # what the voice says (cleaned)
     sample_rate: int
-    wav: bytes  # a complete WAV file
-    pcm: np.ndarray  # the same audio as int16 samples
+    pcm: np.ndarray  # int16 samples
 
 
 SPEED_LIMITS = (0.5, 2.0)  # speeds a voice still speaks at: SoVITS stretches its latent frames, and far beyond
@@ -303,7 +301,7 @@ class ChatService:
     def _llm_stream(self, job: Job) -> AsyncIterator[str]:
         r = job.request
         history = [Turn(t.role, t.content) for t in r.history]
-        return self.chat.stream(r.input, job.speaker.prompt, history, temperature=r.temperature, seed=r.seed)
+        return self.chat.stream(r.input, job.speaker.prompt, history, options=ChatOptions(temperature=r.temperature, seed=r.seed))
 
     async def reply(self, job: Job, voice) -> SpokenReply:
         """Non-stream chat: the whole reply, then its audio as one WAV. The caller closes ``job``."""
@@ -322,7 +320,7 @@ class ChatService:
             sr, pcm = await asyncio.to_thread(self.engine.synthesize, text, voice, job.options, seed=job.seed,
                                               cancel=job.cancel)
             job.finished = True
-            return SpokenReply(raw=raw, text=text, sample_rate=sr, wav=encode_wav(pcm, sr), pcm=pcm)
+            return SpokenReply(raw=raw, text=text, sample_rate=sr, pcm=pcm)
         except Exception as exc:
             job.error = exc
             raise
@@ -437,10 +435,3 @@ class ChatService:
             out.put_nowait(_END)
             await job.close()  # the work is over: free the admission slot now (a no-op when closed already)
 
-
-async def wav_stream(events: AsyncIterator[Event], sample_rate: int) -> AsyncIterator[bytes]:
-    """A job's events as a WAV stream: the unknown-length header, then the PCM of each Audio event."""
-    yield wav_header(sample_rate, None)
-    async for event in events:
-        if isinstance(event, Audio):
-            yield pcm_bytes(event.pcm)

@@ -3,6 +3,13 @@
 ``from tts import TTSEngine, SynthesisOptions, Voice, AudioChunk, IncrementalSegmenter``.
 Importing the package loads no model and imports no heavy dependency; the names resolve on
 first use.
+
+- ``engine``: ``TTSEngine`` schedules synthesis (segments, seeds, batching, cancellation);
+- ``voices``: a voice's models and reference prompt, prepared once and cached;
+- ``options``: ``SynthesisOptions``, every per-call setting with upstream's defaults, and the seed rules;
+- ``chunked``: audio while a segment's tokens are still being decoded (stream mode);
+- ``text/``: text -> phones (normalization, g2p, segmenting); ``models/``: the networks and
+  checkpoint loading; ``builders/``: random-weight models in upstream's file formats.
 """
 
 from __future__ import annotations

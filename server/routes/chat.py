@@ -52,8 +52,7 @@ async def chat2audio(body: ChatRequest, request: Request) -> Response:
     finally:
         await job.close()
     encoder = open_encoder(fmt, spoken.sample_rate)
-    audio = spoken.wav if fmt == "wav" else encode(spoken.pcm, spoken.sample_rate, fmt)
-    return Response(audio, media_type=encoder.content_type,
+    return Response(encode(spoken.pcm, spoken.sample_rate, fmt), media_type=encoder.content_type,
                     headers={**audio_headers(encoder), "X-Reply-Text": quote(spoken.text, safe="")})
 
 

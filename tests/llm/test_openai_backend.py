@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from LLM import LLMConfig, LLMError, Turn, load_chat
+from LLM import ChatOptions, LLMConfig, LLMError, Turn, load_chat
 
 from .conftest import free_port
 
@@ -35,15 +35,15 @@ def remote(served_tiny_qwen, tiny_qwen):
 
 def test_greedy_reply_matches_the_embedded_backend(remote, chat):
     # same folder, same chat template, same greedy decoding: same words (system, history, input all reached the server)
-    local = chat.reply("你会放烟花吗？", SYSTEM, HISTORY, temperature=0, max_new_tokens=24)
-    served = remote.reply("你会放烟花吗？", SYSTEM, HISTORY, temperature=0, max_new_tokens=24)
+    local = chat.reply("你会放烟花吗？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=24))
+    served = remote.reply("你会放烟花吗？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=24))
     assert speakable(served) == speakable(local)
     assert local
 
 
 def test_stream_carries_the_reply(remote, chat):
-    pieces = asyncio.run(collect(remote.stream("你会放烟花吗？", SYSTEM, HISTORY, temperature=0, max_new_tokens=24)))
-    local = speakable(chat.reply("你会放烟花吗？", SYSTEM, HISTORY, temperature=0, max_new_tokens=24))
+    pieces = asyncio.run(collect(remote.stream("你会放烟花吗？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=24))))
+    local = speakable(chat.reply("你会放烟花吗？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=24)))
     assert len(pieces) > 1
     streamed = speakable("".join(pieces))
     # `transformers serve` drops a still-undecodable tail at the end of a stream (here: the random
@@ -54,13 +54,13 @@ def test_stream_carries_the_reply(remote, chat):
 
 def test_closing_the_stream_early_leaves_the_server_usable(remote):
     async def main():
-        agen = remote.stream("你好", SYSTEM, temperature=1.0, seed=3, max_new_tokens=200)
+        agen = remote.stream("你好", SYSTEM, options=ChatOptions(temperature=1.0, seed=3, max_new_tokens=200))
         first = await agen.__anext__()
         await agen.aclose()
         return first
 
     assert asyncio.run(main())
-    assert remote.reply("你好", SYSTEM, temperature=0, max_new_tokens=4)
+    assert remote.reply("你好", SYSTEM, options=ChatOptions(temperature=0, max_new_tokens=4))
 
 
 def test_http_error_names_url_status_and_body(served_tiny_qwen):

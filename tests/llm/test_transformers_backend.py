@@ -9,7 +9,7 @@ import threading
 import pytest
 import torch
 
-from LLM import ChatModel, LLMConfig, LLMError, Turn, load_chat
+from LLM import ChatModel, ChatOptions, LLMConfig, LLMError, Turn, load_chat
 from LLM.transformers_backend import PieceStreamer, pick_device_and_dtype
 
 SYSTEM = "你是可莉，蒙德的火花骑士。"
@@ -42,8 +42,8 @@ def test_prompt_the_model_sees(chat):
 
 
 def test_greedy_reply_equals_joined_greedy_stream(chat):
-    reply = chat.reply("会不会很危险？", SYSTEM, HISTORY, temperature=0, max_new_tokens=30)
-    pieces = asyncio.run(collect(chat.stream("会不会很危险？", SYSTEM, HISTORY, temperature=0, max_new_tokens=30)))
+    reply = chat.reply("会不会很危险？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=30))
+    pieces = asyncio.run(collect(chat.stream("会不会很危险？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=30))))
     assert len(pieces) > 1
     assert "".join(pieces) == reply
     assert all("\ufffd" not in p and p for p in pieces)
@@ -51,28 +51,28 @@ def test_greedy_reply_equals_joined_greedy_stream(chat):
 
 
 def test_history_changes_the_reply(chat):
-    with_history = chat.reply("会不会很危险？", SYSTEM, HISTORY, temperature=0, max_new_tokens=10)
-    without = chat.reply("会不会很危险？", SYSTEM, None, temperature=0, max_new_tokens=10)
+    with_history = chat.reply("会不会很危险？", SYSTEM, HISTORY, options=ChatOptions(temperature=0, max_new_tokens=10))
+    without = chat.reply("会不会很危险？", SYSTEM, None, options=ChatOptions(temperature=0, max_new_tokens=10))
     assert with_history != without
 
 
 def test_seeded_sampling_is_reproducible_and_leaves_global_rng_alone(chat):
     state = torch.get_rng_state()
-    a = chat.reply("你好", SYSTEM, seed=7, temperature=1.0, max_new_tokens=30)
+    a = chat.reply("你好", SYSTEM, options=ChatOptions(seed=7, temperature=1.0, max_new_tokens=30))
     assert torch.equal(torch.get_rng_state(), state)
-    b = chat.reply("你好", SYSTEM, seed=7, temperature=1.0, max_new_tokens=30)
-    streamed = "".join(asyncio.run(collect(chat.stream("你好", SYSTEM, seed=7, temperature=1.0, max_new_tokens=30))))
+    b = chat.reply("你好", SYSTEM, options=ChatOptions(seed=7, temperature=1.0, max_new_tokens=30))
+    streamed = "".join(asyncio.run(collect(chat.stream("你好", SYSTEM, options=ChatOptions(seed=7, temperature=1.0, max_new_tokens=30)))))
     assert a == b == streamed
-    others = {chat.reply("你好", SYSTEM, seed=s, temperature=1.0, max_new_tokens=30) for s in range(3)}
+    others = {chat.reply("你好", SYSTEM, options=ChatOptions(seed=s, temperature=1.0, max_new_tokens=30)) for s in range(3)}
     assert len(others) > 1
     assert all(CJK.search(r) for r in others)  # the tiny model writes Chinese characters
 
 
 def test_bad_override_names_it(chat):
     with pytest.raises(ValueError, match="top_p"):
-        chat.reply("你好", SYSTEM, top_p=0)
+        chat.reply("你好", SYSTEM, options=ChatOptions(top_p=0))
     with pytest.raises(ValueError, match="temperature"):
-        chat.reply("你好", SYSTEM, temperature=-1)
+        chat.reply("你好", SYSTEM, options=ChatOptions(temperature=-1))
 
 
 def test_streamer_releases_whole_characters_at_once(chat):
@@ -107,14 +107,14 @@ def test_stop_event_stops_generation_within_a_token(chat):
         if len(pieces) == 3:
             stop.set()
 
-    settings = resolve_settings(chat.config, 0, None, 500, None)
+    settings = resolve_settings(chat.config, options=ChatOptions(temperature=0, max_new_tokens=500))
     ids = chat._run(build_messages("你好", SYSTEM, None), settings, streamer=PieceStreamer(chat.tokenizer, emit), stop=stop)
     assert 3 <= len(ids) <= 3 + 6  # a few byte tokens may make up the third piece; far from 500
 
 
 def test_closing_the_stream_ends_the_generation_thread(chat):
     async def main():
-        agen = chat.stream("你好", SYSTEM, temperature=1.0, seed=1, max_new_tokens=1500)
+        agen = chat.stream("你好", SYSTEM, options=ChatOptions(temperature=1.0, seed=1, max_new_tokens=1500))
         first = await agen.__anext__()
         threads = generation_threads()
         assert len(threads) == 1
@@ -131,7 +131,7 @@ def test_cancelling_the_consumer_task_ends_the_generation_thread(chat):
         got_one = asyncio.Event()
 
         async def consume():
-            async for _ in chat.stream("你好", SYSTEM, temperature=1.0, seed=2, max_new_tokens=1500):
+            async for _ in chat.stream("你好", SYSTEM, options=ChatOptions(temperature=1.0, seed=2, max_new_tokens=1500)):
                 got_one.set()
                 await asyncio.Event().wait()  # a client that stops reading
 
@@ -169,7 +169,7 @@ def test_any_generation_failure_is_an_llm_error_never_an_empty_reply(chat, monke
     monkeypatch.setattr(chat.model, "generate", broken)
     expected = rf"^generation failed: {type(error).__name__}: "
     with pytest.raises(LLMError, match=expected):
-        chat.reply("你好", SYSTEM, temperature=0, max_new_tokens=5)
+        chat.reply("你好", SYSTEM, options=ChatOptions(temperature=0, max_new_tokens=5))
     with pytest.raises(LLMError, match=expected):
-        asyncio.run(collect(chat.stream("你好", SYSTEM, temperature=0, max_new_tokens=5)))
+        asyncio.run(collect(chat.stream("你好", SYSTEM, options=ChatOptions(temperature=0, max_new_tokens=5))))
     assert not generation_threads()  # the failed generation's thread has ended

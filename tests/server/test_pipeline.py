@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from LLM import LLMError
 from server.app import Models, create_app
 from server.errors import RequestError
-from server.pipeline import ChatService, wav_stream
+from server.audio import open_encoder
+from server.pipeline import ChatService
+from server.responses import encoded
 from server.schemas import ChatRequest
 from server.audio import UNKNOWN_SIZE, encode_wav, wav_header
 
@@ -31,7 +33,7 @@ class ScriptedChat:
         self.closed_early = False
         self.prompts: list[str] = []
 
-    async def stream(self, user_input, system_prompt, history=None, **overrides):
+    async def stream(self, user_input, system_prompt, history=None, *, options=None):
         self.prompts.append(system_prompt)
         if self.error is not None:
             raise self.error
@@ -87,7 +89,7 @@ async def next_audio(stream) -> bytes:
 async def wav_of(svc, job):
     """The job's answer as the WAV stream of stream mode."""
     voice = await svc.voice(job)
-    return wav_stream(svc.events(job, voice), voice.sample_rate)
+    return encoded(svc.events(job, voice), open_encoder("wav", voice.sample_rate))
 
 
 def with_chunk_tokens(config, n):
@@ -104,7 +106,7 @@ def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, eng
         svc = ChatService(config, chat, engine)
         job = svc.open_job(request())
         voice = await svc.voice(job)
-        stream = wav_stream(svc.events(job, voice), voice.sample_rate)
+        stream = encoded(svc.events(job, voice), open_encoder("wav", voice.sample_rate))
         header = await stream.__anext__()
         first = await next_audio(stream)  # the LLM is parked after its first sentence until the gate opens
         assert not chat.finished

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from tts.models.checkpoints import VERSION_TAGS, HParams
-from tts.models.sovits import SoVITSConfig, build_sovits_network
+from tts.models.sovits import SoVITSConfig, SynthesizerTrn
 
 # upstream configs/s2.json (the v2 training config every released voice uses)
 FULL_HPS: dict[str, Any] = {
@@ -125,7 +125,7 @@ def random_sovits_weights(cfg: SoVITSConfig, seed: int = 0) -> dict[str, torch.T
     """Deterministic random weights for ``cfg`` in the stored (weight-norm) layout."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        net = build_sovits_network(cfg)
+        net = SynthesizerTrn(cfg)  # untrained, weight norm not folded: the layout files store
         gen = torch.Generator().manual_seed(seed + 1)
         for layer in net.quantizer.vq.layers:
             cb = layer._codebook

@@ -357,11 +357,6 @@ class SoVITSModel:
         return wav[0, 0]  # (samples,)
 
 
-def build_sovits_network(cfg: SoVITSConfig) -> SynthesizerTrn:
-    """An untrained network for ``cfg`` (weight norm not folded: the layout files store)."""
-    return SynthesizerTrn(cfg)
-
-
 def load_sovits(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None) -> SoVITSModel:
     """Load an upstream SoVITS v1/v2/v2Pro/v2ProPlus ``.pth`` with strict key matching.
 

@@ -103,7 +103,6 @@ _UNIT_TABLE = dict(UNITS)
 _UNIT_RE = _alternatives(_UNIT_TABLE)
 _CURRENCY_TABLE = dict(CURRENCIES)
 _TEMPERATURE_TABLE = dict(TEMPERATURE_UNITS)
-_MEASURE = QUANTIFIERS  # upstream's measure words: 个 元 年 页 ...
 _FOLD = str.maketrans({c: chr(ord(c) - 0xFEE0) for c in FULL_WIDTH_FOLDED})
 
 
@@ -303,7 +302,7 @@ RULES: tuple[Rule, ...] = (
     Rule("fraction", re.compile(r"(?<![\d/.])([-−])?(\d+)/(\d+)(?![\d/])"), _fraction,
          (("3/4", "四分之三"), ("2/3", "三分之二"), ("90/100", "一百分之九十"))),
     Rule("range", re.compile(
-        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + _MEASURE + r")?"), _range,
+        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + QUANTIFIERS + r")?"), _range,
          (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"))),
     Rule("ordinal", re.compile(r"第\s?(\d+)"), _ordinal, (("第1名", "第一名"), ("第2", "第二"))),
     Rule("English ordinal", re.compile(r"(?<![\dA-Za-z])(\d+)(?:st|nd|rd|th)(?![A-Za-z])"), _ordinal,
@@ -326,7 +325,7 @@ RULES: tuple[Rule, ...] = (
     Rule("number before 多/余/几", re.compile(r"(\d+(?:,\d{3})*)(多|余|几)"), _more,
          (("1000多行", "一千多行"), ("2万余", "两万余"), ("2000多人", "两千多人"))),
     Rule("number before a measure word", re.compile(
-        r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})*(?:\.\d+)?)(" + _MEASURE + r")"), _quantity,
+        r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})*(?:\.\d+)?)(" + QUANTIFIERS + r")"), _quantity,
          (("3个", "三个"), ("2台", "两台"), ("25岁", "二十五岁"), ("-200元", "负二百元"), ("2000元", "两千元"))),
     Rule("version", re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)"), sub_version, (("1.2.3", "一点二点三"),)),
     Rule("digits touching Latin letters", re.compile(r"(?<=[A-Za-z])\d+(?!\.\d)|\d+(?=[A-Za-z])"), _letters_and_digits,
