@@ -52,7 +52,7 @@ def load_models(config: AppConfig) -> Models:
     logger.info("loading the TTS models (BERT %s, HuBERT %s)", t.bert_path, t.cnhubert_path)
     engine = TTSEngine(t.bert_path, t.cnhubert_path, device=t.device, dtype=t.dtype, g2pw_path=t.g2pw_path,
                        max_voices=t.max_voices, t2s_fast=t.t2s_fast, bert_fast=t.bert_fast,
-                       t2s_batch=t.t2s_batch, sv_path=t.sv_path)
+                       t2s_batch=t.t2s_batch, sv_path=t.sv_path, batch_rows=t.batch_rows)
     return Models(chat=chat, engine=engine)
 
 
@@ -96,6 +96,7 @@ def create_app(config: AppConfig, mode: Mode = "stream", demo: bool = False, mod
         yield
         if models is None:
             loaded.chat.close()
+            loaded.engine.close()
 
     app = FastAPIOffline(
         title="chat2audio",

@@ -23,7 +23,9 @@ import numpy as np
 import torch
 
 from tts.chunked import ChunkedVocoder, chunk_boundaries
+from tts.models.t2s_generate import DecodingRow, generate_batch
 from tts.options import SynthesisOptions, resolve_seed, segment_seed
+from tts.scheduler import T2SScheduler
 from tts.text.segment import MAX_SEGMENT_CHARS, synthesis_segments
 from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
@@ -142,7 +144,7 @@ class TTSEngine:
     def __init__(self, bert_path: str | Path, cnhubert_path: str | Path, device: str | torch.device = "cpu",
                  dtype: torch.dtype | str | None = None, g2pw_path: str | Path | None = None, max_voices: int = 4,
                  t2s_fast: bool | str = False, bert_fast: bool | str = False, t2s_batch: int = 1,
-                 sv_path: str | Path | None = None):
+                 sv_path: str | Path | None = None, batch_rows: int = 8):
         from tts.models.bert import BertFeatures
         from tts.models.ssl import HubertSSL
         from tts.text import Frontend
@@ -154,6 +156,11 @@ class TTSEngine:
         if int(t2s_batch) != t2s_batch or t2s_batch < 1:
             raise ValueError(f"t2s_batch must be an integer >= 1, got {t2s_batch!r}")
         self.t2s_batch = int(t2s_batch)  # non-stream synthesis: segments decoded together (tts.models.t2s_generate)
+        if int(batch_rows) != batch_rows or batch_rows < 0:
+            raise ValueError(f"batch_rows must be an integer >= 0, got {batch_rows!r}")
+        # t2s decoding of all requests together (tts.scheduler); None: each request decodes its
+        # own tokens in its own thread, one request at a time (upstream's way)
+        self.scheduler = T2SScheduler(max_rows=int(batch_rows)) if batch_rows else None
         self._lock = threading.RLock()  # one per device: model work never runs twice at once here
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -286,12 +293,9 @@ class TTSEngine:
                             cancel: threading.Event | None) -> tuple[int, np.ndarray]:
         """``synthesize`` with up to ``t2s_batch`` segments per t2s run; segment i draws its tokens and
         then its SoVITS noise from a generator seeded with ``segment_seed(seed, i)``."""
-        from tts.models.t2s_generate import generate_batch
-
         loaded = self.voices.get(voice)
         sr = loaded.voice.sample_rate
         seed = resolve_seed(seed)
-        prompt = loaded.prompt
         todo: list[tuple[int, SegmentFeatures]] = []
         for i, piece in enumerate(synthesis_segments(text, opts.language)):
             with self._lock, torch.inference_mode():  # per segment: other requests get a turn in between
@@ -302,16 +306,14 @@ class TTSEngine:
         for start in range(0, len(todo), self.t2s_batch):
             group = todo[start:start + self.t2s_batch]
             generators = [torch.Generator(device=self.device).manual_seed(segment_seed(seed, i)) for i, _ in group]
+            t0 = time.perf_counter()
+            tokens = self._decode_group(loaded, [f for _, f in group], generators, opts, cancel)
+            logger.info("t2s batch of %d segments: %d tokens in %.2f s", len(group),
+                        sum(len(t) for t in tokens), time.perf_counter() - t0)
+            if cancel is not None and cancel.is_set():
+                logger.info("synthesis cancelled")
+                break
             with self._lock, torch.inference_mode():
-                t0 = time.perf_counter()
-                tokens = generate_batch(
-                    loaded.t2s, [f.all_ids for _, f in group], [f.all_bert for _, f in group], prompt.tokens,
-                    generators, opts, max_tokens=opts.max_tokens, cancel=cancel)
-                logger.info("t2s batch of %d segments: %d tokens in %.2f s", len(group),
-                            sum(len(t) for t in tokens), time.perf_counter() - t0)
-                if cancel is not None and cancel.is_set():
-                    logger.info("synthesis cancelled")
-                    break
                 for (i, f), toks, generator in zip(group, tokens, generators):
                     if len(toks) == 0:
                         logger.warning("t2s produced no tokens for segment %d; skipped", i)
@@ -321,6 +323,21 @@ class TTSEngine:
         if not todo:  # nothing to pronounce: the silence stream() gives
             parts.append(np.zeros(int(sr * EMPTY_SILENCE_S), dtype=np.int16))
         return sr, np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+
+    def _decode_group(self, loaded: LoadedVoice, features: list[SegmentFeatures], generators: list[torch.Generator],
+                      opts: SynthesisOptions, cancel: threading.Event | None) -> list[torch.Tensor]:
+        """The tokens of several segments decoded together, each from its own generator: by the
+        scheduler (with every other request's rows), or here under the engine's lock."""
+        prompt = loaded.prompt
+        if self.scheduler is None:
+            with self._lock, torch.inference_mode():
+                return generate_batch(loaded.t2s, [f.all_ids for f in features], [f.all_bert for f in features],
+                                      prompt.tokens, generators, opts, max_tokens=opts.max_tokens, cancel=cancel)
+        with self._lock, torch.inference_mode():
+            rows = [loaded.t2s.new_row(f.all_ids, f.all_bert, prompt.tokens, opts, max_tokens=opts.max_tokens,
+                                       generator=g) for f, g in zip(features, generators)]
+        streams = [self.scheduler.submit(loaded.t2s, row, cancel) for row in rows]
+        return [torch.tensor(list(stream), dtype=torch.long) for stream in streams]
 
     @staticmethod
     def _render_whole(loaded: LoadedVoice, tokens: torch.Tensor, target_ids: torch.Tensor, opts: SynthesisOptions,
@@ -343,24 +360,24 @@ class TTSEngine:
             if features is None:
                 return
             target_ids = features.target_ids
-            t2 = time.perf_counter()
-            token_iter = loaded.t2s.iter_tokens(features.all_ids, features.all_bert, prompt.tokens, opts,
-                                                max_tokens=opts.max_tokens, generator=generator)
-        limit = loaded.t2s.config.token_limit(opts.max_tokens)
-        boundaries = chunk_boundaries(opts.chunk_tokens, limit) if opts.chunk_tokens is not None else []
+            row = loaded.t2s.new_row(features.all_ids, features.all_bert, prompt.tokens, opts,
+                                     max_tokens=opts.max_tokens, generator=generator)
+        t2 = time.perf_counter()
+        tokens = self._tokens(loaded, row, cancel)
+        boundaries = chunk_boundaries(opts.chunk_tokens, row.limit) if opts.chunk_tokens is not None else []
         vocoder = None
         decoded: list[int] = []
         first_token_at = None
         t2s_s = sovits_s = 0.0
         finished = False
-        while not finished:
-            with self._lock, torch.inference_mode():
+        try:
+            while not finished:
                 t3 = time.perf_counter()
                 target = boundaries.pop(0) if boundaries else None
-                while target is None or len(decoded) < target:
+                while target is None or len(decoded) < target:  # the engine's lock is not held here
                     if cancel is not None and cancel.is_set():
                         return
-                    token = next(token_iter, None)
+                    token = next(tokens, None)
                     if token is None:
                         finished = True
                         break
@@ -369,15 +386,19 @@ class TTSEngine:
                         first_token_at = time.perf_counter()
                 t4 = time.perf_counter()
                 t2s_s += t4 - t3
-                if not finished:  # a chunk boundary: render what the tokens so far give
+                if finished:
+                    break
+                with self._lock, torch.inference_mode():  # a chunk boundary: render what the tokens so far give
                     if vocoder is None:
                         noise_generator = torch.Generator(device=generator.device).manual_seed(noise_seed)
                         vocoder = ChunkedVocoder(loaded.sovits, target_ids, prompt.ge, opts.noise_scale,
                                                  opts.speed, noise_generator)
                     part = vocoder.render(decoded, final=False)
                     sovits_s += time.perf_counter() - t4
-            if not finished and part.size:
-                yield part, None
+                if part.size:
+                    yield part, None
+        finally:
+            tokens.close()
         with self._lock, torch.inference_mode():
             t4 = time.perf_counter()
             if not decoded:
@@ -397,3 +418,27 @@ class TTSEngine:
                              prefill_s=(first_token_at or t2) - t2, tokens=len(decoded),
                              sovits_s=sovits_s, audio_s=audio_s)
         yield wav, stats
+
+    def _tokens(self, loaded: LoadedVoice, row: DecodingRow, cancel: threading.Event | None) -> Iterator[int]:
+        """The row's tokens as they are decoded: by the scheduler, together with every other
+        request's rows, or (without one) here, under the engine's lock, a token at a time."""
+        if self.scheduler is not None:
+            return self.scheduler.submit(loaded.t2s, row, cancel)
+        return self._decode_alone(row)
+
+    def _decode_alone(self, row: DecodingRow) -> Iterator[int]:
+        with self._lock, torch.inference_mode():
+            row.prefill()
+        while True:
+            with self._lock, torch.inference_mode():
+                token = row.draw()
+            if token is None:
+                return
+            yield token
+            with self._lock, torch.inference_mode():
+                row.advance()
+
+    def close(self) -> None:
+        """Stop the t2s scheduler's thread (requests still decoding end with RuntimeError)."""
+        if self.scheduler is not None:
+            self.scheduler.close()

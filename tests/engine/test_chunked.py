@@ -11,6 +11,7 @@ import torch
 from tts import SynthesisOptions
 from tts.chunked import CROSSFADE_FRAMES, HOLD_FRAMES, ChunkedVocoder, chunk_boundaries
 from tts.models.sovits import DEC_CONTEXT_FRAMES
+from tts.models.t2s_generate import DecodingRow
 
 TEXT = "今天天气很好，我们一起去公园散步吧。"
 
@@ -70,23 +71,22 @@ def test_a_segment_shorter_than_the_first_chunk_is_the_whole_render(engine, voic
 def test_chunking_leaves_every_segments_tokens_alone(engine, voice, monkeypatch):
     """The request's generator makes the same draws with and without chunks (the whole-segment
     noise is drawn all the same), so every segment, not only the first, gets the same tokens."""
-    loaded = engine.voices.get(voice)
-    original = loaded.t2s.iter_tokens
+    original = DecodingRow.draw
 
     def tokens_of(**kw):
-        seen: list[list[int]] = []
+        seen: dict[DecodingRow, list[int]] = {}
 
-        def recording(*args, **kwargs):
-            seen.append([])
-            for token in original(*args, **kwargs):
-                seen[-1].append(token)
-                yield token
+        def recording(row):
+            token = original(row)
+            if token is not None:
+                seen.setdefault(row, []).append(token)
+            return token
 
-        monkeypatch.setattr(loaded.t2s, "iter_tokens", recording)
+        monkeypatch.setattr(DecodingRow, "draw", recording)
         options = SynthesisOptions(max_tokens=20, top_k=50, **kw)
         list(engine.stream(TEXT + "春天来了，花都开了。", voice, options, seed=6))
-        monkeypatch.setattr(loaded.t2s, "iter_tokens", original)
-        return seen
+        monkeypatch.setattr(DecodingRow, "draw", original)
+        return list(seen.values())
 
     whole, chunked = tokens_of(), tokens_of(chunk_tokens=5)
     assert len(whole) == 4 and chunked == whole

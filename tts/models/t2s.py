@@ -218,6 +218,49 @@ class TransformerStack(nn.Module):
         return x  # (B, T, C)
 
 
+def rows_linear(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``module(x)`` for x (R, 1, in) holding R independent rows (``T2SNetwork.forward_rows``).
+
+    A float Linear on CPU runs as R one-row products in one call (``torch.baddbmm`` over the
+    shared weight, read once from memory): each row gets exactly the bits it gets alone, where one
+    (R, in) x (in, out) product would not (MKL and oneDNN use other kernels, with another
+    summation order, for more than one row). Other modules (fast mode's int8/fp16/oneDNN layers)
+    and other devices take the rows as one batch: within the fast mode's tolerance.
+    """
+    weight = getattr(module, "weight", None)
+    if isinstance(weight, torch.Tensor) and x.device.type == "cpu":
+        return rows_product(x, weight, module.bias)
+    return module(x)
+
+
+def rows_product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """x (R, 1, in) @ weight.T + bias as R one-row products -> (R, 1, out)."""
+    R = x.shape[0]
+    w = weight.t().expand(R, -1, -1)  # (R, in, out): a view, no copy
+    if bias is None:
+        return torch.bmm(x, w)
+    return torch.baddbmm(bias.expand(R, 1, -1), x, w)
+
+
+def layer_rows(layer: nn.Module, x: torch.Tensor, caches: list[KVCache], positions: list[int]) -> torch.Tensor:
+    """``TransformerLayer.forward`` for R rows of one token each, row r at cache position
+    ``positions[r]`` of its own ``caches[r]``: the same operations, products through
+    :func:`rows_linear`, attention row by row (each over its own keys, as alone). Works on the
+    eager and the TorchScript-compiled layer alike."""
+    attn = layer.self_attn
+    R, T, C = x.shape
+    weight = getattr(attn, "in_proj_weight", None)  # gone in fast mode (packed into in_proj)
+    qkv = rows_product(x, weight, attn.in_proj_bias) if weight is not None else rows_linear(attn.in_proj, x)
+    qkv = qkv.view(R, T, 3, attn.n_head, -1).permute(2, 0, 3, 1, 4)  # (3, R, H, T, D)
+    heads = []
+    for r in range(R):
+        k, v = caches[r].update(positions[r], qkv[1, r : r + 1], qkv[2, r : r + 1])  # (1, H, pos+T, D)
+        heads.append(F.scaled_dot_product_attention(qkv[0, r : r + 1], k, v))  # (1, H, T, D)
+    a = torch.cat(heads).transpose(1, 2).reshape(R, T, C)  # (R, T, C)
+    x = layer.norm1(x + rows_linear(attn.out_proj, a))
+    return layer.norm2(x + rows_linear(layer.linear2, F.relu(rows_linear(layer.linear1, x))))
+
+
 def script_layers(net: T2SNetwork) -> None:
     """Replace ``net.h`` by its TorchScript compilation (the same modules and parameters, run
     from C++ without Python between the ops: same kernels, same results, less time per token),
@@ -268,6 +311,19 @@ class T2SNetwork(nn.Module):
         else:
             h = self.h(xy, caches, pos, mask)  # (B, T, C)
         return self.ar_predict_layer(h[:, -1])  # (B, V)
+
+
+    def forward_rows(self, xy: torch.Tensor, caches: list[list[KVCache]], positions: list[int]) -> torch.Tensor:
+        """One token for each of R independent rows (``xy`` (R, 1, E)), row r at cache position
+        ``positions[r]`` of its own per-layer caches ``caches[r]`` -> next logits (R, V). On CPU in
+        float32 each row's logits are bit-identical to ``forward`` on that row alone
+        (``rows_linear``); the weights are read once for all rows."""
+        for row, pos in zip(caches, positions):
+            check_capacity(row, pos + 1)
+        x = xy
+        for i, layer in enumerate(self.h.layers):
+            x = layer_rows(layer, x, [row[i] for row in caches], positions)
+        return rows_linear(self.ar_predict_layer, x)[:, -1]  # (R, V)
 
 
 def quantize_network(net: T2SNetwork, mode: str = "int8") -> None:

@@ -6,19 +6,16 @@
 end-of-speech token is masked for the first 11 steps, sampling is ``tts.models.sampling`` (same
 order, same random draws), and a row stops at EOS or after 50 tokens per second of ``max_sec``.
 
-One loop (:func:`decode_rows`) decodes one text segment (``iter_tokens`` / ``generate``) or
-several at once (``generate_batch``, opt-in, for non-stream replies). One decoding step of a
-batch reads every weight once for all its rows, so on a CPU, where a step is bound by reading
-the weights, B segments cost little more than one (measured on the full-size GPT with 2 threads:
-int8 weights 10.1 ms per step for one row, 9.4 ms for four; float32 28.9 ms for one, 55.9 ms for
-four). Rows share the voice's prompt tokens and differ in their text: each row is left-padded to
-the longest text, padding is masked out of every attention, so a row sees exactly what it sees
-alone. Each row draws from its own generator in the order it would alone, and stops at its own
-EOS (later steps of a finished row are computed and ignored). With float32 weights the logits
-agree with decoding each row alone up to float rounding (~2e-6 on the full-size GPT: the
-products run as one matrix product instead of one per row), so sampled tokens are the same
-almost always. With int8 weights (fast mode) a product quantizes its activations with one
-scale for all rows, so a row's tokens also depend on the other rows, within int8's tolerance.
+A segment being decoded is a :class:`DecodingRow` (its own KV cache, tokens, generator and
+limit). Rows decode alone (``iter_tokens`` / ``generate``: upstream's single-segment path) or
+together (:func:`step_rows`: ``generate_batch`` for non-stream replies, and ``tts.scheduler``,
+which decodes the segments of every request at once). One decoding step of R rows reads every
+weight once for all of them, so on a CPU, where a step is bound by reading the weights, R rows
+cost little more than one. The rows need not share anything (voice, prompt, position): each
+attends to its own cache, and in float32 on CPU each row's products are computed as one-row
+products in one batched call (``tts.models.t2s.rows_linear``), so a row's logits, and so its
+tokens for a given generator, are bit-identical to decoding it alone. In fast mode (int8/fp16/
+oneDNN layers) the rows share one product: within the mode's tolerance, not bit-identical.
 """
 
 from __future__ import annotations
@@ -83,10 +80,10 @@ class T2SModel(nn.Module):
         """Activation dtype (the embeddings'; quantized layers keep float activations)."""
         return self.model.bert_proj.weight.dtype
 
-    def new_cache(self, max_len: int, batch: int = 1) -> list[KVCache]:
-        """Empty caches, one per layer, for ``max_len`` positions (prompt + generated tokens)."""
+    def new_cache(self, max_len: int) -> list[KVCache]:
+        """Empty caches, one per layer, for ``max_len`` positions (prompt + generated tokens) of one row."""
         cfg = self.config
-        return empty_caches(cfg.n_layer, batch, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
+        return empty_caches(cfg.n_layer, 1, cfg.head, max_len, cfg.head_dim, self.dtype, self.device)
 
     def prefill(
         self, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor, cache: list[KVCache]
@@ -98,12 +95,10 @@ class T2SModel(nn.Module):
         mask = prompt_mask(x.shape[1], y.shape[1], xy.device)  # (S, S)
         return self.model(xy, 0, cache, mask)
 
-    def decode_one_token(self, token: torch.Tensor, pos: int, audio_pos: int, cache: list[KVCache],
-                         mask: torch.Tensor | None = None) -> torch.Tensor:
-        """token (B, 1) at cache position ``pos`` and audio position ``audio_pos`` -> next logits (B, V);
-        ``mask`` (B, 1, 1, pos + 1) masks keys out (padding of a batch), None = all keys."""
-        y = self.model.embed_audio(token, audio_pos)  # (B, 1, E)
-        return self.model(y, pos, cache, mask)
+    def decode_one_token(self, token: torch.Tensor, pos: int, audio_pos: int, cache: list[KVCache]) -> torch.Tensor:
+        """token (1, 1) at cache position ``pos`` and audio position ``audio_pos`` -> next logits (1, V)."""
+        y = self.model.embed_audio(token, audio_pos)  # (1, 1, E)
+        return self.model(y, pos, cache, None)
 
     def check_inputs(
         self, phone_ids: torch.Tensor, bert_features: torch.Tensor, prompt_tokens: torch.Tensor | None
@@ -158,11 +153,20 @@ class T2SModel(nn.Module):
         or the most likely token after the repetition penalty, as upstream) or after
         ``max_tokens`` tokens (default ``config.early_stop_tokens``).
         """
-        settings = _settings(sampling, overrides)
-        limit = self.config.token_limit(max_tokens)
-        rows = [self.check_inputs(phone_ids, bert_features, prompt_tokens)]
-        for drawn in decode_rows(self, rows, settings, limit, [generator]):
-            yield drawn[0]
+        row = self.new_row(phone_ids, bert_features, prompt_tokens, _settings(sampling, overrides),
+                           max_tokens=max_tokens, generator=generator)
+        row.prefill()
+        while (token := row.draw()) is not None:
+            yield token
+            row.advance()
+
+    def new_row(self, phone_ids: torch.Tensor, bert_features: torch.Tensor, prompt_tokens: torch.Tensor | None,
+                settings: SamplingSettings, *, max_tokens: int | None = None,
+                generator: torch.Generator | None = None) -> DecodingRow:
+        """A :class:`DecodingRow` for these inputs (checked: ValueError naming the problem), not
+        prefilled yet."""
+        phones, bert, prompt = self.check_inputs(phone_ids, bert_features, prompt_tokens)
+        return DecodingRow(self, phones, bert, prompt, settings, self.config.token_limit(max_tokens), generator)
 
     def generate(
         self,
@@ -188,71 +192,89 @@ def _settings(sampling: SamplingSettings | None, overrides: dict) -> SamplingSet
     return dataclasses.replace(base, **overrides) if overrides else base
 
 
-def decode_rows(
-    model: T2SModel,
-    rows: Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-    settings: SamplingSettings,
-    limit: int,
-    generators: Sequence[torch.Generator | None],
-    cancel: threading.Event | None = None,
-) -> Iterator[list[int | None]]:
-    """The sampling loop: prefill, then one decoding step per token, for one row or several.
+class DecodingRow:
+    """One text segment being decoded: its inputs, its own KV cache, every token so far, its
+    generator and token limit; upstream's single-segment loop, one call per stage.
 
-    ``rows``: ``model.check_inputs`` of each row (the same prompt tokens in all). Yields, step by
-    step, each row's new token (None for a row that has ended); returns when every row has
-    ended (EOS or ``limit`` tokens) or, after a step, when ``cancel`` is set. Row i draws from
-    ``generators[i]``. One row runs exactly upstream's single-segment path.
+    ``prefill`` (or ``prefill_parts``, which pauses between layers), then ``draw`` the next token
+    and compute the logits after it: alone with :meth:`advance`, or together with other rows
+    (any voices, any positions) with :func:`step_rows`, which gives each row the same bits.
+    ``draw`` returns None once the row has ended (EOS or ``limit`` tokens).
     """
-    cfg, net, dev = model.config, model.model, model.device
-    prompt = rows[0][2]  # (1, Ty), the same for every row
-    B, prompt_len = len(rows), prompt.shape[1]
-    keys = None  # (B, 1, 1, S_max) may attend, for rows with padding
-    if B == 1:
-        phones, bert, _ = rows[0]
-        start = phones.shape[1] + prompt_len  # cache position of the first generated token
-        cache = model.new_cache(start + limit)
-        logits = model.prefill(phones, bert, prompt, cache)  # (1, V)
-    else:
-        texts = [net.embed_text(phones, bert) for phones, bert, _ in rows]  # (1, Tx_i, E) each
-        audio = net.embed_audio(prompt)  # (1, Ty, E)
-        text_max = max(x.shape[1] for x in texts)
-        start = text_max + prompt_len  # for every row
-        xy = torch.zeros(B, start, audio.shape[2], dtype=audio.dtype, device=dev)  # (B, S0, E)
-        prefill_mask = torch.zeros(B, 1, start, start, dtype=torch.bool, device=dev)  # (B, 1, S0, S0)
-        keys = torch.ones(B, 1, 1, start + limit, dtype=torch.bool, device=dev)
-        for i, x in enumerate(texts):
-            pad = text_max - x.shape[1]
-            xy[i, pad:] = torch.cat([x[0], audio[0]])
-            prefill_mask[i, 0, pad:, pad:] = prompt_mask(x.shape[1], prompt_len, dev)
-            prefill_mask[i, 0, :pad, :pad] = torch.eye(pad, dtype=torch.bool, device=dev)  # padding sees itself only
-            keys[i, 0, 0, :pad] = False
-        cache = model.new_cache(start + limit, batch=B)
-        logits = net(xy, 0, cache, prefill_mask)  # (B, V)
-    # every token so far (prompt + generated) for the repetition penalty: filled in place
-    seq = torch.empty(B, prompt_len + limit + 1, dtype=torch.long, device=dev)  # (B, Ty + limit + 1)
-    seq[:, :prompt_len] = prompt
-    n = prompt_len
-    live = [True] * B
-    for step in range(limit + 1):
-        drawn: list[int | None] = [None] * B
-        for i in range(B):
-            if not live[i]:
-                seq[i, n] = cfg.EOS  # a finished row's input from now on: computed, never used
-                continue
-            value, ends = draw_step(logits[i : i + 1], seq[i : i + 1, :n], step, settings, generators[i], cfg.EOS)
-            seq[i, n] = value
-            if ends or step == limit:
-                live[i] = False
-            else:
-                drawn[i] = value
-        n += 1
-        if not any(live):
-            return
-        yield drawn
-        if cancel is not None and cancel.is_set():
-            return
-        mask = None if keys is None else keys[..., : start + step + 1]
-        logits = model.decode_one_token(seq[:, n - 1 : n], start + step, prompt_len + step, cache, mask)
+
+    def __init__(self, model: T2SModel, phone_ids: torch.Tensor, bert: torch.Tensor, prompt: torch.Tensor,
+                 settings: SamplingSettings, limit: int, generator: torch.Generator | None):
+        # (1, Tx), (1, 1024, Tx), (1, Ty) as ``model.check_inputs`` returns them
+        self.model, self.settings, self.limit, self.generator = model, settings, limit, generator
+        self.phone_ids, self.bert, self.prompt = phone_ids, bert, prompt
+        self.prompt_len = prompt.shape[1]
+        self.start = phone_ids.shape[1] + self.prompt_len  # cache position of the first generated token
+        self.cache = model.new_cache(self.start + limit)
+        # every token so far (prompt + generated) for the repetition penalty: filled in place
+        self.seq = torch.empty(1, self.prompt_len + limit + 1, dtype=torch.long, device=model.device)
+        self.seq[:, : self.prompt_len] = prompt
+        self.drawn = 0  # tokens drawn, EOS included
+        self.logits: torch.Tensor | None = None  # (1, V): the next token's, once prefilled
+        self.ended = False
+
+    def prefill(self) -> None:
+        """Run the text and the prompt tokens (all layers at once)."""
+        self.logits = self.model.prefill(self.phone_ids, self.bert, self.prompt, self.cache)
+
+    def prefill_parts(self, layers_per_part: int) -> Iterator[None]:
+        """:meth:`prefill` layer by layer, pausing (yielding) after every ``layers_per_part`` layers
+        so the caller can run other rows' steps in between; the same operations and results."""
+        net = self.model.model
+        x = torch.cat([net.embed_text(self.phone_ids, self.bert), net.embed_audio(self.prompt)], dim=1)  # (1, S, E)
+        mask = prompt_mask(self.phone_ids.shape[1], self.prompt_len, x.device)  # (S, S)
+        layers = list(net.h.layers)
+        for i, layer in enumerate(layers):
+            with torch.jit.optimized_execution(False):  # as T2SNetwork.forward runs compiled layers
+                x = layer(x, self.cache[i], 0, mask)
+            if (i + 1) % layers_per_part == 0 and i + 1 < len(layers):
+                yield
+        self.logits = net.ar_predict_layer(x[:, -1])  # (1, V)
+
+    def draw(self) -> int | None:
+        """The next token, drawn from the current logits; None when the row ends here (EOS, or
+        ``limit`` tokens drawn already)."""
+        if self.ended:
+            return None
+        eos = self.model.config.EOS
+        n = self.prompt_len + self.drawn
+        value, ends = draw_step(self.logits, self.seq[:, :n], self.drawn, self.settings, self.generator, eos)
+        self.seq[0, n] = value
+        self.drawn += 1
+        if ends or self.drawn > self.limit:
+            self.ended = True
+            return None
+        return value
+
+    def step_input(self) -> tuple[torch.Tensor, int, int]:
+        """The last drawn token (1, 1), its cache position and its audio position."""
+        step = self.drawn - 1
+        n = self.prompt_len + self.drawn
+        return self.seq[:, n - 1 : n], self.start + step, self.prompt_len + step
+
+    def advance(self) -> None:
+        """Compute the logits after the last drawn token (this row alone)."""
+        token, pos, audio_pos = self.step_input()
+        self.logits = self.model.decode_one_token(token, pos, audio_pos, self.cache)
+
+
+def step_rows(rows: Sequence[DecodingRow]) -> None:
+    """:meth:`DecodingRow.advance` for several rows of one model at once: one pass over the weights
+    for all of them (``T2SNetwork.forward_rows``). In float32 on CPU each row's logits are
+    bit-identical to its own ``advance``; in fast mode within the mode's tolerance."""
+    if len(rows) == 1:
+        rows[0].advance()
+        return
+    net = rows[0].model.model
+    inputs = [row.step_input() for row in rows]
+    x = torch.cat([net.embed_audio(token, audio_pos) for token, _, audio_pos in inputs])  # (R, 1, E)
+    logits = net.forward_rows(x, [row.cache for row in rows], [pos for _, pos, _ in inputs])  # (R, V)
+    for i, row in enumerate(rows):
+        row.logits = logits[i : i + 1]
 
 
 @torch.inference_mode()
@@ -268,21 +290,31 @@ def generate_batch(
     cancel: threading.Event | None = None,
     **overrides,
 ) -> list[torch.Tensor]:
-    """The semantic tokens of each row (1-D LongTensors on CPU, EOS dropped), as ``model.generate``
-    gives for that row's phone ids, BERT features and generator (one row: exactly). When
-    ``cancel`` is set the rows stop within one step and keep the tokens they have.
+    """The semantic tokens of each row (1-D LongTensors on CPU, EOS dropped): exactly what
+    ``model.generate`` gives for that row's phone ids, BERT features and generator (float32 on
+    CPU; fast mode within its tolerance), the decoding steps of all rows run together
+    (:func:`step_rows`). When ``cancel`` is set the rows stop within one step and keep the tokens
+    they have.
     """
     if not len(phone_ids) == len(bert_features) == len(generators) or len(phone_ids) == 0:
         raise ValueError(f"need one phone_ids, bert_features and generator per row, got "
                          f"{len(phone_ids)}, {len(bert_features)} and {len(generators)}")
     settings = _settings(sampling, overrides)
-    rows = [model.check_inputs(p, b, prompt_tokens) for p, b in zip(phone_ids, bert_features)]
-    tokens: list[list[int]] = [[] for _ in rows]
-    for drawn in decode_rows(model, rows, settings, model.config.token_limit(max_tokens), generators, cancel):
-        for row, value in zip(tokens, drawn):
-            if value is not None:
-                row.append(value)
-    return [torch.tensor(t, dtype=torch.long) for t in tokens]
+    rows = [model.new_row(p, b, prompt_tokens, settings, max_tokens=max_tokens, generator=g)
+            for p, b, g in zip(phone_ids, bert_features, generators)]
+    tokens: dict[DecodingRow, list[int]] = {row: [] for row in rows}
+    for row in rows:
+        row.prefill()
+    live = rows
+    while True:
+        for row in live:
+            if (value := row.draw()) is not None:
+                tokens[row].append(value)
+        live = [row for row in live if not row.ended]
+        if not live or (cancel is not None and cancel.is_set()):
+            break
+        step_rows(live)
+    return [torch.tensor(tokens[row], dtype=torch.long) for row in rows]
 
 
 def load_t2s(
