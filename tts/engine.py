@@ -25,6 +25,7 @@ import torch
 from tts.chunked import ChunkedVocoder, chunk_boundaries
 from tts.models.t2s_generate import DecodingRow, generate_batch
 from tts.options import SynthesisOptions, resolve_seed, segment_seed
+from tts.priority_lock import NORMAL, URGENT, PriorityLock
 from tts.scheduler import T2SScheduler
 from tts.text.segment import MAX_SEGMENT_CHARS, synthesis_segments
 from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
@@ -161,7 +162,9 @@ class TTSEngine:
         # t2s decoding of all requests together (tts.scheduler); None: each request decodes its
         # own tokens in its own thread, one request at a time (upstream's way)
         self.scheduler = T2SScheduler(max_rows=int(batch_rows)) if batch_rows else None
-        self._lock = threading.RLock()  # one per device: model work never runs twice at once here
+        # one per device: text, BERT and vocoder work of all requests take turns, the work a
+        # request's first audio waits for first (the GPT decodes in the scheduler's thread meanwhile)
+        self._lock = PriorityLock()
         self.timings: dict[str, float] = {}
         t0 = time.perf_counter()
         self.bert = BertFeatures.load(Path(bert_path), self.device, self.dtype, fast=bert_fast)
@@ -256,7 +259,7 @@ class TTSEngine:
                 logger.info("synthesis cancelled")
                 return
             noise_seed = segment_seed(seed, index)  # chunked rendering's own noise stream
-            for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed):
+            for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed, urgent=not produced):
                 produced = True
                 if stats is None:  # an early part of the segment
                     yield AudioChunk(sr, to_int16(wav), piece, None, final=False)
@@ -349,13 +352,15 @@ class TTSEngine:
         return wav.float().cpu().numpy()  # (samples,)
 
     def _segment(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
-                 cancel: threading.Event | None, noise_seed: int) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
+                 cancel: threading.Event | None, noise_seed: int, urgent: bool = False,
+                 ) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
         """One text segment -> float waveform parts at the voice's rate: (early part, None) ...
         then (last part, stats). Nothing when the segment has nothing to say or ``cancel`` was
         set while its tokens were decoded. The engine's lock is held while computing, never
-        while the consumer holds a part."""
+        while the consumer holds a part; ``urgent``: the request has no audio yet, so its text,
+        BERT and first render go before other requests' work."""
         prompt = loaded.prompt
-        with self._lock, torch.inference_mode():
+        with self._hold(urgent), torch.inference_mode():
             features = self._features(loaded, segment, opts)
             if features is None:
                 return
@@ -363,7 +368,8 @@ class TTSEngine:
             row = loaded.t2s.new_row(features.all_ids, features.all_bert, prompt.tokens, opts,
                                      max_tokens=opts.max_tokens, generator=generator)
         t2 = time.perf_counter()
-        tokens = self._tokens(loaded, row, cancel)
+        # the request's first audio waits for the first chunk's tokens of its first segment
+        tokens = self._tokens(loaded, row, cancel, (opts.chunk_tokens or 0) if urgent else 0)
         boundaries = chunk_boundaries(opts.chunk_tokens, row.limit) if opts.chunk_tokens is not None else []
         vocoder = None
         decoded: list[int] = []
@@ -388,7 +394,8 @@ class TTSEngine:
                 t2s_s += t4 - t3
                 if finished:
                     break
-                with self._lock, torch.inference_mode():  # a chunk boundary: render what the tokens so far give
+                first = urgent and vocoder is None  # the request's first audio
+                with self._hold(first), torch.inference_mode():  # a chunk boundary
                     if vocoder is None:
                         noise_generator = torch.Generator(device=generator.device).manual_seed(noise_seed)
                         vocoder = ChunkedVocoder(loaded.sovits, target_ids, prompt.ge, opts.noise_scale,
@@ -399,7 +406,8 @@ class TTSEngine:
                     yield part, None
         finally:
             tokens.close()
-        with self._lock, torch.inference_mode():
+        first = urgent and (vocoder is None or vocoder.sent == 0)
+        with self._hold(first), torch.inference_mode():
             t4 = time.perf_counter()
             if not decoded:
                 logger.warning("t2s produced no tokens for segment %r; skipped", segment)
@@ -419,11 +427,18 @@ class TTSEngine:
                              sovits_s=sovits_s, audio_s=audio_s)
         yield wav, stats
 
-    def _tokens(self, loaded: LoadedVoice, row: DecodingRow, cancel: threading.Event | None) -> Iterator[int]:
+    def _hold(self, urgent: bool):
+        """The engine's lock; ``urgent`` work (what a request's first audio waits for) goes before
+        other waiters."""
+        return self._lock.hold(URGENT if urgent else NORMAL)
+
+    def _tokens(self, loaded: LoadedVoice, row: DecodingRow, cancel: threading.Event | None,
+                urgent_tokens: int = 0) -> Iterator[int]:
         """The row's tokens as they are decoded: by the scheduler, together with every other
-        request's rows, or (without one) here, under the engine's lock, a token at a time."""
+        request's rows (the first ``urgent_tokens`` before the others'), or (without one) here,
+        under the engine's lock, a token at a time."""
         if self.scheduler is not None:
-            return self.scheduler.submit(loaded.t2s, row, cancel)
+            return self.scheduler.submit(loaded.t2s, row, cancel, urgent_tokens)
         return self._decode_alone(row)
 
     def _decode_alone(self, row: DecodingRow) -> Iterator[int]:

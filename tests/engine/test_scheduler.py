@@ -201,3 +201,30 @@ def test_concurrent_engine_streams_equal_one_at_a_time(models, engine):
         t.join()
     assert [results[i] for i in range(len(texts))] == expected
     assert engine.scheduler.rows_stepped > before
+
+
+def test_a_rows_first_audio_tokens_are_decoded_before_the_others(gpts, monkeypatch):
+    """A row submitted with urgent_tokens is stepped alone until it has them, then with the others."""
+    import tts.scheduler as scheduler_module
+
+    stepped: list[list[DecodingRow]] = []
+    original = scheduler_module.step_rows
+
+    def recording(rows):
+        stepped.append(list(rows))
+        original(rows)
+
+    monkeypatch.setattr(scheduler_module, "step_rows", recording)
+    scheduler = T2SScheduler(max_rows=4)
+    try:
+        background = scheduler.submit(gpts["a"], row(gpts["a"], 0, 300))
+        next(background)  # it runs
+        first = row(gpts["a"], 1, 20)
+        urgent = scheduler.submit(gpts["a"], first, urgent_tokens=5)
+        assert list(urgent) == alone(gpts["a"], 1, 20)
+        with_first = [rows for rows in stepped if first in rows]
+        assert [len(rows) for rows in with_first[:5]] == [1] * 5  # alone for its first 5 tokens
+        assert len(with_first[5]) == 2  # then with the other row
+        background.close()
+    finally:
+        scheduler.close()
