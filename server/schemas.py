@@ -77,6 +77,7 @@ class HealthResponse(BaseModel):
     demo: bool  # True: untrained random weights (--demo)
     requests: RequestCounters
     llm_generations_running: int  # LLM generations still running (ChatModel.generations_running)
+    t2s_rows_decoding: int  # text segments the GPT is decoding or about to (TTSEngine.rows_decoding)
     voices_loaded: list[str]
 
 

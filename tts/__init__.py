@@ -5,6 +5,8 @@ Importing the package loads no model and imports no heavy dependency; the names 
 first use.
 
 - ``engine``: ``TTSEngine`` schedules synthesis (segments, seeds, batching, cancellation);
+- ``scheduler``: the GPT decodes the text segments of all requests together (continuous batching);
+- ``priority_lock``: the engine's device lock, the work a request's first audio waits for first;
 - ``voices``: a voice's models and reference prompt, prepared once and cached;
 - ``options``: ``SynthesisOptions``, every per-call setting with upstream's defaults, and the seed rules;
 - ``chunked``: audio while a segment's tokens are still being decoded (stream mode);

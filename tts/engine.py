@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -395,7 +396,7 @@ class TTSEngine:
                 if finished:
                     break
                 first = urgent and vocoder is None  # the request's first audio
-                with self._hold(first), torch.inference_mode():  # a chunk boundary
+                with self._hold(first), self._gpt_paused(first), torch.inference_mode():  # a chunk boundary
                     if vocoder is None:
                         noise_generator = torch.Generator(device=generator.device).manual_seed(noise_seed)
                         vocoder = ChunkedVocoder(loaded.sovits, target_ids, prompt.ge, opts.noise_scale,
@@ -432,6 +433,11 @@ class TTSEngine:
         other waiters."""
         return self._lock.hold(URGENT if urgent else NORMAL)
 
+    def _gpt_paused(self, pause: bool):
+        """With ``pause``, the scheduler decodes nothing inside (the render of a request's first
+        audio has the cores to itself: a short wait for the GPT, audio sooner)."""
+        return self.scheduler.paused() if pause and self.scheduler is not None else nullcontext()
+
     def _tokens(self, loaded: LoadedVoice, row: DecodingRow, cancel: threading.Event | None,
                 urgent_tokens: int = 0) -> Iterator[int]:
         """The row's tokens as they are decoded: by the scheduler, together with every other
@@ -452,6 +458,11 @@ class TTSEngine:
             yield token
             with self._lock, torch.inference_mode():
                 row.advance()
+
+    @property
+    def rows_decoding(self) -> int:
+        """Text segments the GPT is decoding or will decode next (all requests; 0 without a scheduler)."""
+        return self.scheduler.active_rows if self.scheduler is not None else 0
 
     def close(self) -> None:
         """Stop the t2s scheduler's thread (requests still decoding end with RuntimeError)."""

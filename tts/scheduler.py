@@ -20,7 +20,9 @@ active segment (a :class:`~tts.models.t2s_generate.DecodingRow`) of every reques
   gets decoded alone (float32 on CPU; see ``step_rows``).
 
 At most ``max_rows`` rows decode at once; later segments wait for a free place, first come first
-served. Errors end the affected streams with the exception; the thread keeps serving.
+served. :meth:`T2SScheduler.paused` holds decoding back for a moment of urgent work that needs
+the cores (the render of a request's first audio). Errors end the affected streams with the
+exception; the thread keeps serving.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -110,6 +113,7 @@ class T2SScheduler:
         self._running: list[TokenStream] = []  # prefilled: draw, then step
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._pauses = 0  # urgent work in progress elsewhere: decode nothing meanwhile
         self.steps = 0  # batched decoding steps run (for logs and tests)
         self.rows_stepped = 0  # rows in them, summed: rows_stepped / steps = mean batch size
         self.largest_batch = 0  # most rows in one step
@@ -135,6 +139,24 @@ class T2SScheduler:
         """Rows waiting or decoding now."""
         with self._cond:
             return len(self._waiting) + len(self._running)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Decode nothing while inside (from any thread; nestable): the step or prefill part in
+        progress finishes, the next waits."""
+        with self._cond:
+            self._pauses += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._pauses -= 1
+                self._cond.notify_all()
+
+    def _wait_while_paused(self) -> None:
+        with self._cond:
+            while self._pauses and not self._closed:
+                self._cond.wait()
 
     def close(self) -> None:
         """Stop the thread; rows still decoding end their streams with RuntimeError."""
@@ -181,8 +203,10 @@ class T2SScheduler:
             stream._put(_END)
             return
         try:
+            self._wait_while_paused()
             for _ in stream.row.prefill_parts(self.prefill_layers):
                 self._step()
+                self._wait_while_paused()
         except Exception as exc:  # noqa: BLE001 -- ends this stream; the others go on
             logger.exception("t2s prefill failed")
             stream._put(exc)
@@ -193,6 +217,7 @@ class T2SScheduler:
     def _step(self) -> None:
         """Draw one token for every running row, drop the rows that ended, then compute the next
         logits of the rest, one batch per model."""
+        self._wait_while_paused()
         with self._cond:
             running = list(self._running)
         if not running:

@@ -75,4 +75,5 @@ async def health(request: Request) -> HealthResponse:
     return HealthResponse(status="ok", mode=request.app.state.mode, demo=svc.demo,
                           requests=RequestCounters(active=c.active, completed=c.completed, cancelled=c.cancelled,
                                                    failed=c.failed, rejected=c.rejected),
-                          llm_generations_running=running, voices_loaded=svc.voices.loaded())
+                          llm_generations_running=running, t2s_rows_decoding=svc.engine.rows_decoding,
+                          voices_loaded=svc.voices.loaded())

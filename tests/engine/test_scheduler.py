@@ -4,6 +4,7 @@ each with exactly the tokens it gets alone."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import torch
@@ -226,5 +227,17 @@ def test_a_rows_first_audio_tokens_are_decoded_before_the_others(gpts, monkeypat
         assert [len(rows) for rows in with_first[:5]] == [1] * 5  # alone for its first 5 tokens
         assert len(with_first[5]) == 2  # then with the other row
         background.close()
+    finally:
+        scheduler.close()
+
+
+def test_nothing_is_decoded_while_paused(gpts):
+    scheduler = T2SScheduler(max_rows=2)
+    try:
+        with scheduler.paused():
+            stream = scheduler.submit(gpts["a"], row(gpts["a"], 0, 15))
+            time.sleep(0.2)
+            assert stream.row.logits is None and stream.row.drawn == 0  # not even prefilled
+        assert list(stream) == alone(gpts["a"], 0, 15)
     finally:
         scheduler.close()

@@ -50,3 +50,17 @@ def test_tiny_run_of_both_paths(models, tmp_path, capsys):
         assert points["one-at-a-time", n]["mean_batch"] is None
     assert points["batched", 3]["mean_batch"] >= 1
     assert "| fp32 | 3 |" in capsys.readouterr().out
+
+
+def test_gpu_check_dry_run_on_cpu(models, tmp_path, capsys):
+    """The prepared GPU script runs end to end (tiny models, CPU) and writes its JSON."""
+    from tools import gpu_check
+
+    out = tmp_path / "gpu"
+    (out / "models-tiny").parent.mkdir(parents=True)
+    (out / "models-tiny").symlink_to(models.gpt.parent, target_is_directory=True)
+    assert gpu_check.main(["--device", "cpu", "--size", "tiny", "--streams", "1,2", "--tokens", "6",
+                           "--out", str(out)]) == 0
+    data = json.loads((out / "gpu-check.json").read_text(encoding="utf-8"))
+    assert {(p["path"], p["streams"]) for p in data["points"]} == {(p, n) for p in bench.PATHS for n in (1, 2)}
+    assert "| fp32 | 2 |" in capsys.readouterr().out
