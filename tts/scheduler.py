@@ -204,9 +204,14 @@ class T2SScheduler:
             return
         try:
             self._wait_while_paused()
-            for _ in stream.row.prefill_parts(self.prefill_layers):
-                self._step()
-                self._wait_while_paused()
+            with self._cond:
+                alone = not self._running
+            if alone:  # no one to interleave with: in one go
+                stream.row.prefill()
+            else:
+                for _ in stream.row.prefill_parts(self.prefill_layers):
+                    self._step()
+                    self._wait_while_paused()
         except Exception as exc:  # noqa: BLE001 -- ends this stream; the others go on
             logger.exception("t2s prefill failed")
             stream._put(exc)
