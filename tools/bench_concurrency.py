@@ -214,6 +214,7 @@ def plot(points: list[Point], path: Path, title: str) -> Path | None:
             right.plot(x, [p.first_audio_p95_s for p in line], style, label=f"{mode} {name}")
     for ax, label in ((left, "speech seconds per wall second (all streams)"), (right, "first audio p95 (s)")):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted({p.streams for p in points}), [str(n) for n in sorted({p.streams for p in points})])
         ax.set_xlabel("concurrent stream requests")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
