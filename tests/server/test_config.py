@@ -255,3 +255,12 @@ def test_t2s_batch_out_of_range_is_named(tmp_path, value, message):
     data["tts"]["t2s_batch"] = value
     path = write(tmp_path, data)
     assert error_of(path).splitlines()[-1] == f"{path}: tts.t2s_batch: {message}"
+
+
+@pytest.mark.parametrize("value, message", [(-1, "Input should be greater than or equal to 0 (got -1)"),
+                                            (65, "Input should be less than or equal to 64 (got 65)")])
+def test_batch_rows_out_of_range_is_named(tmp_path, value, message):
+    data = shipped_data()
+    data["tts"]["batch_rows"] = value
+    path = write(tmp_path, data)
+    assert error_of(path).splitlines()[-1] == f"{path}: tts.batch_rows: {message}"

@@ -265,12 +265,12 @@ def test_preload_voices_loads_every_speaker_at_start(demo_config, engine):
     assert {s["sample_rate"] for s in speakers} == {32000}
 
 
-def test_t2s_batch_from_the_config_reaches_the_engine_and_a_non_stream_reply(demo_config):
+def test_t2s_batch_and_batch_rows_from_the_config_reach_the_engine_and_a_non_stream_reply(demo_config):
     from server.app import load_models
 
-    config = demo_config.model_copy(update={"tts": demo_config.tts.model_copy(update={"t2s_batch": 3})})
+    config = demo_config.model_copy(update={"tts": demo_config.tts.model_copy(update={"t2s_batch": 3, "batch_rows": 5})})
     models = load_models(config)
-    assert models.engine.t2s_batch == 3
+    assert models.engine.t2s_batch == 3 and models.engine.scheduler.max_rows == 5
     chat = ScriptedChat(["今天天气很好。", "我们一起去散步吧！", "你想去哪里？"])
     app = create_app(config, mode="non-stream", models=Models(chat=chat, engine=models.engine))
     with TestClient(app) as client:
