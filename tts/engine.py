@@ -340,7 +340,7 @@ class TTSEngine:
         with self._lock, torch.inference_mode():
             rows = [loaded.t2s.new_row(f.all_ids, f.all_bert, prompt.tokens, opts, max_tokens=opts.max_tokens,
                                        generator=g) for f, g in zip(features, generators)]
-        streams = [self.scheduler.submit(loaded.t2s, row, cancel) for row in rows]
+        streams = [self.scheduler.submit(row, cancel) for row in rows]
         return [torch.tensor(list(stream), dtype=torch.long) for stream in streams]
 
     @staticmethod
@@ -370,7 +370,7 @@ class TTSEngine:
                                      max_tokens=opts.max_tokens, generator=generator)
         t2 = time.perf_counter()
         # the request's first audio waits for the first chunk's tokens of its first segment
-        tokens = self._tokens(loaded, row, cancel, (opts.chunk_tokens or 0) if urgent else 0)
+        tokens = self._tokens(row, cancel, (opts.chunk_tokens or 0) if urgent else 0)
         boundaries = chunk_boundaries(opts.chunk_tokens, row.limit) if opts.chunk_tokens is not None else []
         vocoder = None
         decoded: list[int] = []
@@ -438,13 +438,12 @@ class TTSEngine:
         audio has the cores to itself: a short wait for the GPT, audio sooner)."""
         return self.scheduler.paused() if pause and self.scheduler is not None else nullcontext()
 
-    def _tokens(self, loaded: LoadedVoice, row: DecodingRow, cancel: threading.Event | None,
-                urgent_tokens: int = 0) -> Iterator[int]:
+    def _tokens(self, row: DecodingRow, cancel: threading.Event | None, urgent_tokens: int = 0) -> Iterator[int]:
         """The row's tokens as they are decoded: by the scheduler, together with every other
         request's rows (the first ``urgent_tokens`` before the others'), or (without one) here,
         under the engine's lock, a token at a time."""
         if self.scheduler is not None:
-            return self.scheduler.submit(loaded.t2s, row, cancel, urgent_tokens)
+            return self.scheduler.submit(row, cancel, urgent_tokens)
         return self._decode_alone(row)
 
     def _decode_alone(self, row: DecodingRow) -> Iterator[int]:

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 
 import torch
 
-from tts.models.t2s_generate import DecodingRow, T2SModel, step_rows
+from tts.models.t2s_generate import DecodingRow, step_rows
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +118,8 @@ class T2SScheduler:
         self.rows_stepped = 0  # rows in them, summed: rows_stepped / steps = mean batch size
         self.largest_batch = 0  # most rows in one step
 
-    def submit(self, model: T2SModel, row: DecodingRow, cancel: threading.Event | None = None,
-               urgent_tokens: int = 0) -> TokenStream:
-        """Queue ``row`` (from ``model.new_row``, not prefilled) and return its token stream. Setting
+    def submit(self, row: DecodingRow, cancel: threading.Event | None = None, urgent_tokens: int = 0) -> TokenStream:
+        """Queue ``row`` (from ``T2SModel.new_row``, not prefilled) and return its token stream. Setting
         ``cancel`` or closing the stream drops the row within one step. Its first ``urgent_tokens``
         tokens are decoded before other rows' (what its request's first audio waits for)."""
         stream = TokenStream(row, cancel, urgent_tokens)

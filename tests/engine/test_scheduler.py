@@ -89,7 +89,7 @@ def test_staggered_mixed_voice_rows_get_their_own_tokens(gpts):
         jobs = [("a", 0, 40), ("b", 1, 30), ("a", 2, 25), ("b", 3, 40), ("a", 4, 12), ("a", 5, 33)]
         streams, tokens = [], []
         for k, (name, seed, limit) in enumerate(jobs):
-            streams.append(scheduler.submit(gpts[name], row(gpts[name], seed, limit)))
+            streams.append(scheduler.submit(row(gpts[name], seed, limit)))
             tokens.append([])
             if k % 2:  # let the earlier rows run a few steps before the next ones arrive
                 for _ in range(3):
@@ -108,9 +108,9 @@ def test_a_cancelled_row_leaves_and_the_others_are_unchanged(gpts):
     scheduler = T2SScheduler(max_rows=4)
     try:
         cancel = threading.Event()
-        keep = scheduler.submit(gpts["a"], row(gpts["a"], 0, 40))
-        dropped = scheduler.submit(gpts["a"], row(gpts["a"], 1, 40), cancel)
-        closed = scheduler.submit(gpts["b"], row(gpts["b"], 2, 40))
+        keep = scheduler.submit(row(gpts["a"], 0, 40))
+        dropped = scheduler.submit(row(gpts["a"], 1, 40), cancel)
+        closed = scheduler.submit(row(gpts["b"], 2, 40))
         first = [next(dropped) for _ in range(5)]
         cancel.set()
         rest = list(dropped)
@@ -129,7 +129,7 @@ def test_a_cancelled_row_leaves_and_the_others_are_unchanged(gpts):
 def test_rows_beyond_max_rows_wait_their_turn(gpts):
     scheduler = T2SScheduler(max_rows=2)
     try:
-        streams = [scheduler.submit(gpts["a"], row(gpts["a"], s, 15)) for s in range(5)]
+        streams = [scheduler.submit(row(gpts["a"], s, 15)) for s in range(5)]
         assert [list(s) for s in streams] == [alone(gpts["a"], s, 15) for s in range(5)]
         assert scheduler.largest_batch == 2
     finally:
@@ -148,8 +148,8 @@ def test_an_error_ends_its_own_stream_only(gpts, monkeypatch):
             return original(self)
 
         monkeypatch.setattr(DecodingRow, "draw", failing)
-        good = scheduler.submit(gpts["a"], row(gpts["a"], 0, 20))
-        broken = scheduler.submit(gpts["a"], bad)
+        good = scheduler.submit(row(gpts["a"], 0, 20))
+        broken = scheduler.submit(bad)
         with pytest.raises(RuntimeError, match="^sampling broke$"):
             list(broken)
         with pytest.raises(RuntimeError, match="^sampling broke$"):  # and stays failed
@@ -161,13 +161,13 @@ def test_an_error_ends_its_own_stream_only(gpts, monkeypatch):
 
 def test_close_ends_running_streams_and_refuses_new_rows(gpts):
     scheduler = T2SScheduler(max_rows=2)
-    stream = scheduler.submit(gpts["a"], row(gpts["a"], 0, 1000))
+    stream = scheduler.submit(row(gpts["a"], 0, 1000))
     next(stream)
     scheduler.close()
     with pytest.raises(RuntimeError, match="scheduler was closed"):
         list(stream)
     with pytest.raises(RuntimeError, match="^the t2s scheduler is closed$"):
-        scheduler.submit(gpts["a"], row(gpts["a"], 1, 5))
+        scheduler.submit(row(gpts["a"], 1, 5))
 
 
 @pytest.mark.parametrize("kw", [{"max_rows": 0}, {"max_rows": 2.5}, {"prefill_layers": 0}])
@@ -218,10 +218,10 @@ def test_a_rows_first_audio_tokens_are_decoded_before_the_others(gpts, monkeypat
     monkeypatch.setattr(scheduler_module, "step_rows", recording)
     scheduler = T2SScheduler(max_rows=4)
     try:
-        background = scheduler.submit(gpts["a"], row(gpts["a"], 0, 300))
+        background = scheduler.submit(row(gpts["a"], 0, 300))
         next(background)  # it runs
         first = row(gpts["a"], 1, 20)
-        urgent = scheduler.submit(gpts["a"], first, urgent_tokens=5)
+        urgent = scheduler.submit(first, urgent_tokens=5)
         assert list(urgent) == alone(gpts["a"], 1, 20)
         with_first = [rows for rows in stepped if first in rows]
         assert [len(rows) for rows in with_first[:5]] == [1] * 5  # alone for its first 5 tokens
@@ -235,7 +235,7 @@ def test_nothing_is_decoded_while_paused(gpts):
     scheduler = T2SScheduler(max_rows=2)
     try:
         with scheduler.paused():
-            stream = scheduler.submit(gpts["a"], row(gpts["a"], 0, 15))
+            stream = scheduler.submit(row(gpts["a"], 0, 15))
             time.sleep(0.2)
             assert stream.row.logits is None and stream.row.drawn == 0  # not even prefilled
         assert list(stream) == alone(gpts["a"], 0, 15)
