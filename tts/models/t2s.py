@@ -228,13 +228,16 @@ def rows_linear(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     and other devices take the rows as one batch: within the fast mode's tolerance.
     """
     weight = getattr(module, "weight", None)
-    if isinstance(weight, torch.Tensor) and x.device.type == "cpu":
+    if isinstance(weight, torch.Tensor):
         return rows_product(x, weight, module.bias)
     return module(x)
 
 
 def rows_product(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """x (R, 1, in) @ weight.T + bias as R one-row products -> (R, 1, out)."""
+    """x (R, 1, in) @ weight.T + bias -> (R, 1, out): on CPU as R one-row products (see
+    :func:`rows_linear`), elsewhere as one product."""
+    if x.device.type != "cpu":
+        return F.linear(x, weight, bias)
     R = x.shape[0]
     w = weight.t().expand(R, -1, -1)  # (R, in, out): a view, no copy
     if bias is None:
@@ -311,7 +314,6 @@ class T2SNetwork(nn.Module):
         else:
             h = self.h(xy, caches, pos, mask)  # (B, T, C)
         return self.ar_predict_layer(h[:, -1])  # (B, V)
-
 
     def forward_rows(self, xy: torch.Tensor, caches: list[list[KVCache]], positions: list[int]) -> torch.Tensor:
         """One token for each of R independent rows (``xy`` (R, 1, E)), row r at cache position
