@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.server.conftest import requests_of
+from tests.server.conftest import ROOT, requests_of, start_server, stop_server
 
 CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -112,7 +112,23 @@ def test_a_reply_plays_with_subtitles_and_a_second_turn_sends_history(page, serv
     assert page.errors == []
 
 
-def test_stop_cancels_the_request_on_the_server(browser, stream_server):
+@pytest.fixture(scope="module")
+def unbatched_server(demo_cache, tmp_path_factory):
+    """The stream app with tts.batch_rows 0: each request decodes its tokens in turn with its
+    own vocoding, so the demo reply is still being synthesized when the page stops it. (With the
+    scheduler, the GPT decodes ahead and the short demo reply can be done before the click
+    arrives; it is then rightly counted completed, not cancelled.)"""
+    work = tmp_path_factory.mktemp("unbatched-server")
+    config = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    assert config.count("  batch_rows: 8 ") == 1
+    (work / "config.yaml").write_text(config.replace("  batch_rows: 8 ", "  batch_rows: 0 "), encoding="utf-8")
+    server = start_server("app_stream.py", demo_cache, work, extra=["--config", str(work / "config.yaml")])
+    yield server
+    stop_server(server)
+
+
+def test_stop_cancels_the_request_on_the_server(browser, unbatched_server):
+    stream_server = unbatched_server
     page = Page(browser, stream_server)
     try:
         before = requests_of(stream_server)
