@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,8 +55,6 @@ class TokenStream:
         self.cancel = cancel
         self.urgent_tokens = urgent_tokens
         self.closed = False
-        self.submitted = time.perf_counter()
-        self.first_token_at: float | None = None  # when the first token was drawn
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
 
     def __iter__(self) -> Iterator[int]:
@@ -88,8 +85,6 @@ class TokenStream:
 
     # ---- the scheduler's side
     def _put(self, item) -> None:
-        if item is not _END and not isinstance(item, BaseException) and self.first_token_at is None:
-            self.first_token_at = time.perf_counter()
         self._queue.put(item)
 
 

@@ -248,19 +248,14 @@ def test_config_path_precedence(monkeypatch):
     assert config_path_from_env() == Path("config.yaml")
 
 
-@pytest.mark.parametrize("value, message", [(0, "Input should be greater than or equal to 1 (got 0)"),
-                                            (17, "Input should be less than or equal to 16 (got 17)")])
-def test_t2s_batch_out_of_range_is_named(tmp_path, value, message):
+@pytest.mark.parametrize("key, value, message", [
+    ("t2s_batch", 0, "Input should be greater than or equal to 1 (got 0)"),
+    ("t2s_batch", 17, "Input should be less than or equal to 16 (got 17)"),
+    ("batch_rows", -1, "Input should be greater than or equal to 0 (got -1)"),
+    ("batch_rows", 65, "Input should be less than or equal to 64 (got 65)"),
+])
+def test_batching_settings_out_of_range_are_named(tmp_path, key, value, message):
     data = shipped_data()
-    data["tts"]["t2s_batch"] = value
+    data["tts"][key] = value
     path = write(tmp_path, data)
-    assert error_of(path).splitlines()[-1] == f"{path}: tts.t2s_batch: {message}"
-
-
-@pytest.mark.parametrize("value, message", [(-1, "Input should be greater than or equal to 0 (got -1)"),
-                                            (65, "Input should be less than or equal to 64 (got 65)")])
-def test_batch_rows_out_of_range_is_named(tmp_path, value, message):
-    data = shipped_data()
-    data["tts"]["batch_rows"] = value
-    path = write(tmp_path, data)
-    assert error_of(path).splitlines()[-1] == f"{path}: tts.batch_rows: {message}"
+    assert error_of(path).splitlines()[-1] == f"{path}: tts.{key}: {message}"
