@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -359,7 +359,18 @@ class TTSEngine:
         then (last part, stats). Nothing when the segment has nothing to say or ``cancel`` was
         set while its tokens were decoded. The engine's lock is held while computing, never
         while the consumer holds a part; ``urgent``: the request has no audio yet, so its text,
-        BERT and first render go before other requests' work."""
+        BERT and first render go before other requests' work, and until its first part is
+        ready the lock is reserved for urgent work (other streams' renders wait)."""
+        with ExitStack() as reservation:
+            if urgent:
+                reservation.enter_context(self._lock.reserve())
+            yield from self._segment_parts(loaded, segment, opts, generator, cancel, noise_seed, urgent,
+                                           reservation)
+
+    def _segment_parts(self, loaded: LoadedVoice, segment: str, opts: SynthesisOptions, generator: torch.Generator,
+                       cancel: threading.Event | None, noise_seed: int, urgent: bool, reservation: ExitStack,
+                       ) -> Iterator[tuple[np.ndarray, SegmentStats | None]]:
+        """:meth:`_segment`'s work; ``reservation`` is closed before the first part is handed out."""
         prompt = loaded.prompt
         with self._hold(urgent), torch.inference_mode():
             features = self._features(loaded, segment, opts)
@@ -404,6 +415,7 @@ class TTSEngine:
                     part = vocoder.render(decoded, final=False)
                     sovits_s += time.perf_counter() - t4
                 if part.size:
+                    reservation.close()
                     yield part, None
         finally:
             tokens.close()
@@ -426,6 +438,7 @@ class TTSEngine:
         stats = SegmentStats(text_s=features.text_s, bert_s=features.bert_s, t2s_s=t2s_s,
                              prefill_s=(first_token_at or t2) - t2, tokens=len(decoded),
                              sovits_s=sovits_s, audio_s=audio_s)
+        reservation.close()
         yield wav, stats
 
     def _hold(self, urgent: bool):

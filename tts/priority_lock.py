@@ -5,11 +5,15 @@ engine's lock. When several threads wait, a plain lock picks any of them, so a n
 first audio can wait behind every other stream's next chunk. :class:`PriorityLock` hands the
 lock to the waiter with the lowest priority number, first come first served among equals: the
 engine marks the work that a request's first audio waits for as ``URGENT``.
+
+Priority alone only orders waiters at one moment. A new request's first audio needs the lock
+several times (text and BERT, then its first render, with GPT decoding in between), and in the
+gaps another stream's next render would take it. :meth:`PriorityLock.reserve` keeps ``NORMAL``
+work out for as long as it is held: the engine reserves from a request's start to its first audio.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import threading
 from collections.abc import Iterator
@@ -26,8 +30,9 @@ class PriorityLock:
         self._cond = threading.Condition(threading.Lock())
         self._owner: int | None = None
         self._depth = 0
-        self._waiting: list[tuple[int, int]] = []  # heap of (priority, ticket)
+        self._waiting: list[tuple[int, int, int]] = []  # (priority, ticket, thread) of each waiter
         self._tickets = itertools.count()
+        self._reservations: list[int] = []  # the threads in reserve(): others' NORMAL waiters wait
 
     def acquire(self, priority: int = NORMAL) -> None:
         me = threading.get_ident()
@@ -35,12 +40,18 @@ class PriorityLock:
             if self._owner == me:
                 self._depth += 1
                 return
-            entry = (priority, next(self._tickets))
-            heapq.heappush(self._waiting, entry)
-            while self._owner is not None or self._waiting[0] != entry:
+            entry = (priority, next(self._tickets), me)
+            self._waiting.append(entry)
+            while self._owner is not None or self._next_waiter() != entry:
                 self._cond.wait()
-            heapq.heappop(self._waiting)
+            self._waiting.remove(entry)
             self._owner, self._depth = me, 1
+
+    def _next_waiter(self) -> tuple[int, int, int] | None:
+        """The waiter that gets the lock when it is free: the lowest (priority, ticket) among
+        those not held back by another thread's reservation."""
+        return min((w for w in self._waiting
+                    if w[0] <= URGENT or all(t == w[2] for t in self._reservations)), default=None)
 
     def release(self) -> None:
         with self._cond:
@@ -58,6 +69,20 @@ class PriorityLock:
             yield
         finally:
             self.release()
+
+    @contextmanager
+    def reserve(self) -> Iterator[None]:
+        """While a thread is inside (nestable), only URGENT waiters and that thread itself get the
+        lock; other threads' NORMAL waiters wait (an owner keeps it and may take it again)."""
+        me = threading.get_ident()
+        with self._cond:
+            self._reservations.append(me)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._reservations.remove(me)
+                self._cond.notify_all()
 
     def __enter__(self) -> PriorityLock:
         self.acquire()

@@ -188,3 +188,53 @@ def test_t2s_fast_mode_loads_quantized_gpt(models):
     assert wav.dtype == np.int16 and wav.size > 0
     t2s = fast.voices.get(voice).t2s
     assert any(hasattr(m, "_packed_params") for m in t2s.modules())  # int8 dynamically quantized Linear layers
+
+
+def test_other_streams_render_nothing_while_a_new_request_waits_for_its_first_audio(engine, voice, monkeypatch):
+    """From a request's start to its first audio the engine's lock is reserved for it: a stream
+    already speaking renders its next chunk only after that (its render in progress finishes)."""
+    import time
+
+    from tts.chunked import ChunkedVocoder
+    from tts.engine import TTSEngine
+
+    events: list[tuple[str, str, float, float]] = []  # (thread, work, start, end)
+
+    def recorded(name, method):
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                events.append((threading.current_thread().name, name, start, time.perf_counter()))
+        return run
+
+    monkeypatch.setattr(ChunkedVocoder, "render", recorded("render", ChunkedVocoder.render))
+    monkeypatch.setattr(TTSEngine, "_features", recorded("features", TTSEngine._features))
+    options = SynthesisOptions(max_tokens=40, top_k=30, chunk_tokens=2)
+    speaking = threading.Event()
+    window: list[float] = []
+
+    def older():  # speaks many chunks, listening slowly
+        for chunk in engine.stream("第一句话很长。第二句话也很长。第三句话还是很长。第四句话。", voice, options, seed=1):
+            speaking.set()
+            time.sleep(0.01)
+
+    def newcomer():
+        speaking.wait()
+        chunks = engine.stream("你好，欢迎你。", voice, options, seed=2)
+        next(chunks)
+        window.append(time.perf_counter())
+        chunks.close()
+
+    threads = [threading.Thread(target=older, name="older"), threading.Thread(target=newcomer, name="newcomer")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    start = min(s for thread, work, s, _ in events if thread == "newcomer" and work == "features")
+    # the render of its first audio: the last before next() returned (the reservation ends there)
+    end = max(e for thread, work, _, e in events if thread == "newcomer" and work == "render" and e < window[0])
+    older_renders = [s for thread, work, s, _ in events if thread == "older" and work == "render"]
+    assert not [s for s in older_renders if start < s < end]
+    assert any(s > end for s in older_renders)  # it was still speaking

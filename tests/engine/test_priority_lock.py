@@ -59,3 +59,42 @@ def test_release_by_a_thread_that_does_not_hold_it_is_an_error():
     lock = PriorityLock()
     with pytest.raises(RuntimeError, match="does not hold"):
         lock.release()
+
+
+def test_a_reservation_holds_back_other_threads_normal_work_only():
+    lock = PriorityLock()
+    order: list[str] = []
+    reserved, go_on = threading.Event(), threading.Event()
+
+    def first_audio():  # a new request: reserves, then takes the lock at NORMAL and URGENT itself
+        with lock.reserve():
+            reserved.set()
+            go_on.wait()
+            with lock:
+                order.append("own normal")
+            with lock.hold(URGENT):
+                order.append("own urgent")
+            order.append("reservation ends")
+
+    def take(name, priority):
+        with lock.hold(priority):
+            order.append(name)
+
+    owner = threading.Thread(target=first_audio)
+    owner.start()
+    reserved.wait()
+    lock.acquire(URGENT)  # the lock is busy while the others queue up
+    others = [threading.Thread(target=take, args=("other normal", NORMAL)),
+              threading.Thread(target=take, args=("other urgent", URGENT))]
+    for t in others:
+        t.start()
+    while len(lock._waiting) < 2:
+        time.sleep(0.001)
+    go_on.set()  # the reserving thread's NORMAL waiter queues behind the other one
+    while len(lock._waiting) < 3:
+        time.sleep(0.001)
+    lock.release()
+    owner.join()
+    for t in others:
+        t.join()
+    assert order == ["other urgent", "own normal", "own urgent", "reservation ends", "other normal"]

@@ -231,6 +231,46 @@ def test_a_rows_first_audio_tokens_are_decoded_before_the_others(gpts, monkeypat
         scheduler.close()
 
 
+def test_a_newcomer_is_prefilled_between_steps_unless_its_first_audio_waits(gpts, monkeypatch):
+    """While rows run, a later segment's prefill is cut into parts with steps in between; a row
+    whose request has no audio yet (urgent_tokens) is prefilled in one go."""
+    import tts.scheduler as scheduler_module
+
+    events: list[tuple[str, object]] = []
+    step, prefill, parts = scheduler_module.step_rows, DecodingRow.prefill, DecodingRow.prefill_parts
+
+    def recording_step(rows):
+        events.append(("step", len(rows)))
+        step(rows)
+
+    def recording_prefill(self):
+        events.append(("prefill", self))
+        prefill(self)
+
+    def recording_parts(self, layers):
+        for part in parts(self, layers):
+            events.append(("part", self))
+            yield part
+
+    monkeypatch.setattr(scheduler_module, "step_rows", recording_step)
+    monkeypatch.setattr(DecodingRow, "prefill", recording_prefill)
+    monkeypatch.setattr(DecodingRow, "prefill_parts", recording_parts)
+    scheduler = T2SScheduler(max_rows=4, prefill_layers=1)
+    try:
+        background = scheduler.submit(row(gpts["a"], 0, 300))
+        next(background)  # it runs
+        later, first = row(gpts["a"], 1, 20), row(gpts["a"], 2, 20)
+        assert list(scheduler.submit(later)) == alone(gpts["a"], 1, 20)
+        assert list(scheduler.submit(first, urgent_tokens=3)) == alone(gpts["a"], 2, 20)
+        background.close()
+    finally:
+        scheduler.close()
+    later_at = [i for i, (kind, r) in enumerate(events) if r is later]
+    assert [events[i][0] for i in later_at] == ["part"] * (gpts["a"].config.n_layer - 1)  # a pause per layer ...
+    assert all(events[i + 1][0] == "step" for i in later_at)  # ... for a step of the running row
+    assert [kind for kind, r in events if r is first] == ["prefill"]
+
+
 def test_nothing_is_decoded_while_paused(gpts):
     scheduler = T2SScheduler(max_rows=2)
     try:
