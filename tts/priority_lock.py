@@ -8,8 +8,11 @@ engine marks the work that a request's first audio waits for as ``URGENT``.
 
 Priority alone only orders waiters at one moment. A new request's first audio needs the lock
 several times (text and BERT, then its first render, with GPT decoding in between), and in the
-gaps another stream's next render would take it. :meth:`PriorityLock.reserve` keeps ``NORMAL``
-work out for as long as it is held: the engine reserves from a request's start to its first audio.
+gaps another stream's next render would take it. :meth:`PriorityLock.reserve` keeps the
+``NORMAL`` work of threads outside a reservation out for as long as it is held: the engine
+reserves from a request's start to its first audio. Work of threads inside one (several new
+requests at once, or a request decoding under the lock) is never held back, so reservations
+cannot wait for each other.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class PriorityLock:
         self._depth = 0
         self._waiting: list[tuple[int, int, int]] = []  # (priority, ticket, thread) of each waiter
         self._tickets = itertools.count()
-        self._reservations: list[int] = []  # the threads in reserve(): others' NORMAL waiters wait
+        self._reservations: list[int] = []  # the threads in reserve(): other threads' NORMAL waiters wait
 
     def acquire(self, priority: int = NORMAL) -> None:
         me = threading.get_ident()
@@ -49,9 +52,9 @@ class PriorityLock:
 
     def _next_waiter(self) -> tuple[int, int, int] | None:
         """The waiter that gets the lock when it is free: the lowest (priority, ticket) among
-        those not held back by another thread's reservation."""
+        those not held back by a reservation (NORMAL waiters of threads outside reserve())."""
         return min((w for w in self._waiting
-                    if w[0] <= URGENT or all(t == w[2] for t in self._reservations)), default=None)
+                    if w[0] <= URGENT or not self._reservations or w[2] in self._reservations), default=None)
 
     def release(self) -> None:
         with self._cond:
@@ -72,8 +75,9 @@ class PriorityLock:
 
     @contextmanager
     def reserve(self) -> Iterator[None]:
-        """While a thread is inside (nestable), only URGENT waiters and that thread itself get the
-        lock; other threads' NORMAL waiters wait (an owner keeps it and may take it again)."""
+        """While a thread is inside (nestable), the lock goes only to URGENT waiters and to threads
+        inside reserve() themselves (at any priority): the NORMAL waiters of other threads wait.
+        An owner keeps the lock and may take it again."""
         me = threading.get_ident()
         with self._cond:
             self._reservations.append(me)

@@ -10,8 +10,8 @@ active segment (a :class:`~tts.models.t2s_generate.DecodingRow`) of every reques
 - a newcomer is prefilled before the running rows' next step (fair first audio),
   ``prefill_layers`` layers at a time with one decoding step of the running rows in between, so
   a long prompt does not stall them; newcomers whose request has no audio yet go first, and in
-  one go (their first audio waits; the others' wait once per request, about 0.35 s for a
-  full-size GPT on 2 CPU cores);
+  one go, since that request's first audio waits for it (the running rows then wait once per
+  request: about 0.3 s for a full-size GPT on 2 CPU cores);
 - a row submitted with ``urgent_tokens`` (the tokens its request's first audio waits for) is
   stepped on its own, before the others and before the next newcomer's prefill, until it has
   them: a one-row step costs about half an eight-row step, and the others wait a few steps once

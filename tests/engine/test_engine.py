@@ -238,3 +238,28 @@ def test_other_streams_render_nothing_while_a_new_request_waits_for_its_first_au
     older_renders = [s for thread, work, s, _ in events if thread == "older" and work == "render"]
     assert not [s for s in older_renders if start < s < end]
     assert any(s > end for s in older_renders)  # it was still speaking
+
+
+def test_concurrent_requests_without_the_scheduler_finish_with_their_own_audio(models):
+    """batch_rows 0: each request decodes under the engine's lock while new requests reserve it
+    for their first audio; several new requests at once must not wait for each other."""
+    from tts import TTSEngine
+
+    engine = TTSEngine(models.bert, models.hubert, device="cpu", batch_rows=0)
+    voice = engine.load_voice(models.gpt, models.sovits, models.ref_audio, models.ref_text)
+    options = SynthesisOptions(max_tokens=16, top_k=30, chunk_tokens=4)
+    texts = ["今天天气很好。", "春天来了，花都开了。", "你好，world。"]
+
+    def run(i):
+        return [c.pcm.tobytes() for c in engine.stream(texts[i], voice, options, seed=i)]
+
+    expected = [run(i) for i in range(len(texts))]
+    results: dict[int, list[bytes]] = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, run(i)), daemon=True)
+               for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads), "concurrent requests deadlocked"
+    assert [results[i] for i in range(len(texts))] == expected

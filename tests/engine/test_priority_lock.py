@@ -98,3 +98,30 @@ def test_a_reservation_holds_back_other_threads_normal_work_only():
     for t in others:
         t.join()
     assert order == ["other urgent", "own normal", "own urgent", "reservation ends", "other normal"]
+
+
+def test_threads_inside_reservations_never_wait_for_each_other():
+    """Two new requests at once, each reserving and then taking the lock at NORMAL (as a request
+    decoding under the lock does): both get it."""
+    lock = PriorityLock()
+    order: list[str] = []
+    both_reserved = threading.Barrier(2)
+
+    def request(name):
+        with lock.reserve():
+            both_reserved.wait()
+            with lock:
+                order.append(name)
+
+    lock.acquire(URGENT)
+    threads = []
+    for name in ("a", "b"):
+        threads.append(threading.Thread(target=request, args=(name,), daemon=True))
+        threads[-1].start()
+    while len(lock._waiting) < 2:
+        time.sleep(0.001)
+    lock.release()
+    for t in threads:
+        t.join(5)
+    assert not any(t.is_alive() for t in threads)
+    assert sorted(order) == ["a", "b"]
