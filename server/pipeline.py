@@ -400,7 +400,8 @@ class ChatService:
                 # speech: the request's seed, as upstream uses it. The engine cuts a segment into
                 # pieces; each piece is an event segment, sent in chunks as each is ready.
                 seed = job.seed if job.request is None else segment_seed(job.seed, len(spoken_texts))
-                pieces = self.engine.stream(item, voice, options, seed=seed, cancel=job.cancel)
+                # only the reply's first audio goes before other requests' work
+                pieces = self.engine.stream(item, voice, options, seed=seed, cancel=job.cancel, first_audio=samples == 0)
                 spoken_texts.append(item)
                 start = None
                 while (chunk := await asyncio.to_thread(next, pieces, None)) is not None:

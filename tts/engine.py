@@ -230,7 +230,8 @@ class TTSEngine:
         return chunks[0].sample_rate, np.concatenate([c.pcm for c in chunks])
 
     def stream(self, text: str, voice: Voice, options: SynthesisOptions | None = None, *,
-               seed: int | None = None, cancel: threading.Event | None = None) -> Iterator[AudioChunk]:
+               seed: int | None = None, cancel: threading.Event | None = None,
+               first_audio: bool = True) -> Iterator[AudioChunk]:
         """Yield one AudioChunk per text segment as soon as it is synthesized.
 
         ``options`` (default ``SynthesisOptions()``, upstream's settings): the text's language,
@@ -243,12 +244,14 @@ class TTSEngine:
         0.3 s silence at the voice's rate. ``seed`` None (or -1) draws a random seed. Closing
         the generator stops the work after the chunk in progress; setting ``cancel`` (from any
         thread) stops it within one semantic token and ends the stream with no further chunk.
+        ``first_audio``: this text's first chunk is its request's first audio, so its work goes
+        before other requests' (False for the later texts of a request that already speaks).
         """
         opts = check_request(text, voice, options)
-        return self._stream(text, voice, opts, seed, cancel)
+        return self._stream(text, voice, opts, seed, cancel, first_audio)
 
     def _stream(self, text: str, voice: Voice, opts: SynthesisOptions, seed: int | None,
-                cancel: threading.Event | None) -> Iterator[AudioChunk]:
+                cancel: threading.Event | None, first_audio: bool = True) -> Iterator[AudioChunk]:
         loaded = self.voices.get(voice)
         sr = loaded.voice.sample_rate
         seed = resolve_seed(seed)
@@ -260,7 +263,8 @@ class TTSEngine:
                 logger.info("synthesis cancelled")
                 return
             noise_seed = segment_seed(seed, index)  # chunked rendering's own noise stream
-            for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed, urgent=not produced):
+            urgent = first_audio and not produced
+            for wav, stats in self._segment(loaded, piece, opts, generator, cancel, noise_seed, urgent=urgent):
                 produced = True
                 if stats is None:  # an early part of the segment
                     yield AudioChunk(sr, to_int16(wav), piece, None, final=False)

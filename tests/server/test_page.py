@@ -114,14 +114,15 @@ def test_a_reply_plays_with_subtitles_and_a_second_turn_sends_history(page, serv
 
 @pytest.fixture(scope="module")
 def unbatched_server(demo_cache, tmp_path_factory):
-    """The stream app with tts.batch_rows 0: each request decodes its tokens in turn with its
-    own vocoding, so the demo reply is still being synthesized when the page stops it. (With the
-    scheduler, the GPT decodes ahead and the short demo reply can be done before the click
-    arrives; it is then rightly counted completed, not cancelled.)"""
+    """The stream app with tts.batch_rows 0 and replies of up to 2048 LLM tokens: each request
+    decodes its tokens in turn with its own vocoding, and the reply is long, so it is still being
+    synthesized when the page stops it. (With the scheduler, or a short reply on a busy host, the
+    reply can be done before the click arrives; it is then rightly counted completed.)"""
     work = tmp_path_factory.mktemp("unbatched-server")
     config = (ROOT / "config.yaml").read_text(encoding="utf-8")
-    assert config.count("  batch_rows: 8 ") == 1
-    (work / "config.yaml").write_text(config.replace("  batch_rows: 8 ", "  batch_rows: 0 "), encoding="utf-8")
+    assert config.count("  batch_rows: 8 ") == 1 and config.count("  max_new_tokens: 256 ") == 1
+    config = config.replace("  batch_rows: 8 ", "  batch_rows: 0 ").replace("  max_new_tokens: 256 ", "  max_new_tokens: 2048 ")
+    (work / "config.yaml").write_text(config, encoding="utf-8")
     server = start_server("app_stream.py", demo_cache, work, extra=["--config", str(work / "config.yaml")])
     yield server
     stop_server(server)

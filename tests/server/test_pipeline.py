@@ -128,6 +128,29 @@ def test_first_segment_is_spoken_while_the_llm_is_still_writing(demo_config, eng
     assert chat.prompts == [demo_config.speaker("Nahida").prompt]
 
 
+def test_only_the_replys_first_audio_goes_before_other_requests(demo_config, engine, monkeypatch):
+    """Each sentence of a reply is its own engine.stream call; only the first is the request's
+    first audio (the engine's priority and lock reservation), the others queue as usual."""
+    calls: list[bool] = []
+    stream = engine.stream
+
+    def recording(*args, first_audio=True, **kwargs):
+        calls.append(first_audio)
+        return stream(*args, first_audio=first_audio, **kwargs)
+
+    monkeypatch.setattr(engine, "stream", recording)
+
+    async def main():
+        svc = ChatService(demo_config, ScriptedChat(["你好呀旅行者。", "今天天气很好。", "我们去散步吧。"]), engine)
+        job = svc.open_job(request())
+        parts = [c async for c in (await wav_of(svc, job))]
+        await job.close()
+        return parts
+
+    assert len(run(main())) > 3
+    assert len(calls) >= 2 and calls == [True] + [False] * (len(calls) - 1)
+
+
 def test_chunked_stream_has_the_length_of_whole_segments(demo_config, engine):
     """Chunking changes when audio is sent, not how much: same seed, same number of samples."""
     def body(n):
