@@ -7,7 +7,7 @@ Nothing is loaded at import; ``load_chat(config)`` builds the backend the config
 - ``transformers_backend`` (a model folder in this process), ``openai_backend`` (any
   OpenAI-compatible server: vLLM, Ollama, ...);
 - ``cleanup``: what of a reply is spoken (``SpeechCleaner`` for streams, ``clean_for_speech``);
-- ``config`` (``LLMConfig``), ``errors`` (``LLMError``), ``builders`` (a tiny random Qwen2.5 folder).
+- ``config`` (``LLMConfig``), ``errors`` (``LLMError``, ``PromptTooLong``), ``builders`` (a tiny random Qwen2.5 folder).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from __future__ import annotations
 from .chat import ChatModel, ChatOptions, Turn
 from .cleanup import SpeechCleaner, clean_for_speech
 from .config import LLMConfig
-from .errors import LLMError
+from .errors import LLMError, PromptTooLong
 
-__all__ = ["ChatModel", "ChatOptions", "LLMConfig", "LLMError", "SpeechCleaner", "Turn", "clean_for_speech", "load_chat"]
+__all__ = ["ChatModel", "ChatOptions", "LLMConfig", "LLMError", "PromptTooLong", "SpeechCleaner", "Turn", "clean_for_speech", "load_chat"]
 
 
 def load_chat(config: LLMConfig) -> ChatModel:

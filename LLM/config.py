@@ -37,6 +37,9 @@ class LLMConfig(BaseModel):
     top_p: float = Field(0.9, gt=0, le=1)
     max_new_tokens: int = Field(256, ge=1)  # role-play replies are spoken: keep them short
     repetition_penalty: float = Field(1.05, gt=0)  # transformers backend only (openai: put it in extra_body)
+    # transformers backend: prompt + reply tokens the model may see (None: the model's max_position_embeddings);
+    # the oldest history turns are dropped to fit. Lower it to bound the prompt's time on a slow machine.
+    max_context_tokens: int | None = Field(None, ge=2)
 
     @field_validator("device")
     @classmethod

@@ -8,3 +8,8 @@ class LLMError(RuntimeError):
 
     The message says what went wrong and where (URL, status and body, or path).
     """
+
+
+class PromptTooLong(LLMError):
+    """The prompt does not fit the model's context even without the conversation's history
+    (the input or the system prompt is too long for ``llm.max_context_tokens``)."""

@@ -13,7 +13,7 @@ import torch
 
 from .chat import ChatOptions, GenerationSettings, Turn, build_messages, resolve_settings
 from .config import LLMConfig
-from .errors import LLMError
+from .errors import LLMError, PromptTooLong
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +132,10 @@ class TransformersChat:
         if self.tokenizer.chat_template is None:
             raise LLMError(f"{str(path)!r}: the tokenizer has no chat template (need an instruct/chat model)")
         self.model = model.eval()
+        self.context_tokens = config.max_context_tokens or model.config.max_position_embeddings
+        if self.context_tokens <= config.max_new_tokens:
+            raise LLMError(f"llm.max_new_tokens ({config.max_new_tokens}) leaves no room for a prompt in the "
+                           f"model's context of {self.context_tokens} tokens (llm.max_context_tokens)")
         self._lock = threading.Lock()
         self._thread_ids = itertools.count()
         self._running = 0  # generation threads started and not ended (guarded by _count_lock)
@@ -146,10 +150,37 @@ class TransformersChat:
         )
         return {k: v.to(self.model.device) for k, v in enc.items()}  # input_ids, attention_mask: (1, T)
 
+    def _encode_fitting(self, user_input: str, system_prompt: str, history: list[Turn] | None, max_new_tokens: int):
+        """The prompt, with as many of the latest history turns as fit ``context_tokens`` together
+        with a reply of ``max_new_tokens``; PromptTooLong when even no history does not fit."""
+        history = list(history or ())
+        budget = self.context_tokens - max_new_tokens
+
+        def encode(dropped: int):
+            enc = self._encode(build_messages(user_input, system_prompt, history[dropped:]))
+            return enc if enc["input_ids"].shape[1] <= budget else None
+
+        if (enc := encode(0)) is not None:
+            return enc
+        if (fitting := encode(len(history))) is None:
+            raise PromptTooLong(f"the prompt is longer than the {budget} tokens the model's context of "
+                                f"{self.context_tokens} leaves beside a reply of {max_new_tokens} even without "
+                                "history: shorten the input or the speaker's system prompt")
+        low, high = 0, len(history)  # dropping `low` turns is too long, dropping `high` fits
+        while high - low > 1:
+            mid = (low + high) // 2
+            if (enc := encode(mid)) is None:
+                low = mid
+            else:
+                high, fitting = mid, enc
+        logger.warning("dropped the %d oldest of %d history turns: the prompt fits the model's context of %d "
+                       "tokens only without them (llm.max_context_tokens)", high, len(history), self.context_tokens)
+        return fitting
+
     def prompt(self, user_input: str, system_prompt: str, history: list[Turn] | None = None) -> str:
         """The exact text the model is given (decoded back from the prompt ids, special tokens included)."""
         with self._lock:
-            enc = self._encode(build_messages(user_input, system_prompt, history))
+            enc = self._encode_fitting(user_input, system_prompt, history, self.config.max_new_tokens)
             return self.tokenizer.decode(enc["input_ids"][0].tolist(), skip_special_tokens=False)
 
     # -- generation ---------------------------------------------------------------------------------
@@ -161,14 +192,16 @@ class TransformersChat:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         return kwargs
 
-    def _run(self, messages, s: GenerationSettings, *, streamer=None, stop: threading.Event | None = None):
-        """Generate under the model lock; returns the new token ids (list) or None if stopped before start."""
+    def _run(self, conversation: tuple[str, str, list[Turn] | None], s: GenerationSettings, *, streamer=None,
+             stop: threading.Event | None = None):
+        """Generate a reply to ``conversation`` (user input, system prompt, history) under the model
+        lock; returns the new token ids (list) or None if stopped before start."""
         from transformers import StoppingCriteriaList
 
         with self._lock:
             if stop is not None and stop.is_set():
                 return None
-            enc = self._encode(messages)
+            enc = self._encode_fitting(*conversation, s.max_new_tokens)
             criteria = StoppingCriteriaList([_StopOnEvent(stop)] if stop is not None else [])
             with torch.random.fork_rng(devices=self._rng_devices, enabled=s.seed is not None), torch.inference_mode():
                 if s.seed is not None:
@@ -192,7 +225,9 @@ class TransformersChat:
         """The whole raw reply (blocks; call it off the event loop)."""
         s = resolve_settings(self.config, options)
         try:
-            ids = self._run(build_messages(user_input, system_prompt, history), s)
+            ids = self._run((user_input, system_prompt, history), s)
+        except PromptTooLong:
+            raise
         except Exception as exc:  # any failure of generate() is the LLM's, never an empty reply
             raise generation_failed(self.path, exc) from exc
         with self._lock:
@@ -213,7 +248,7 @@ class TransformersChat:
         before the close returns.
         """
         s = resolve_settings(self.config, options)
-        messages = build_messages(user_input, system_prompt, history)
+        conversation = (user_input, system_prompt, history)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()
@@ -228,7 +263,7 @@ class TransformersChat:
 
         def work() -> None:
             try:
-                self._run(messages, s, streamer=PieceStreamer(self.tokenizer, emit), stop=stop)
+                self._run(conversation, s, streamer=PieceStreamer(self.tokenizer, emit), stop=stop)
             except Exception as exc:  # noqa: BLE001 -- every failure reaches the caller as an LLMError
                 emit(exc)
             finally:
@@ -245,6 +280,8 @@ class TransformersChat:
                 item = await queue.get()
                 if item is _END:
                     break
+                if isinstance(item, PromptTooLong):
+                    raise item
                 if isinstance(item, BaseException):
                     raise generation_failed(self.path, item) from item
                 yield item

@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from LLM import LLMError
+from LLM import LLMError, PromptTooLong
 
 logger = logging.getLogger(__name__)
 
 MAX_ECHO = 100  # characters of client text an error message may repeat
+UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 detail when json.loads fails
 
 
 def clip(text: str, limit: int = MAX_ECHO) -> str:
@@ -67,11 +68,21 @@ def _loc_text(loc: list[str | int]) -> str:
     return ".".join(str(part) for part in loc if part != "body") or "body"
 
 
+MAX_PROBLEMS = 20  # field problems an error lists (a body of 20,000 bad fields gets the first ones)
+MAX_MSG = 300  # characters of one problem's message
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
-    """pydantic's errors without their ``input`` and ``ctx`` (which may be huge or not JSON at all)."""
-    return [FieldProblem(loc=[p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
-                         msg=str(e.get("msg", "invalid")).removeprefix("Value error, "), type=str(e.get("type", "")))
-            for e in exc.errors()]
+    """pydantic's errors without their ``input`` and ``ctx`` (which may be huge or not JSON at all),
+    the first MAX_PROBLEMS of them, with field names and messages cut to a bounded length."""
+    return [FieldProblem(loc=[p if isinstance(p, int) else _cut(str(p), MAX_ECHO) for p in e.get("loc", ())],
+                         msg=_cut(str(e.get("msg", "invalid")).removeprefix("Value error, "), MAX_MSG),
+                         type=str(e.get("type", "")))
+            for e in exc.errors()[:MAX_PROBLEMS]]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -81,11 +92,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = validation_problems(exc)
         first = problems[0] if problems else FieldProblem(loc=["body"], msg="invalid request", type="")
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        total = len(exc.errors())
+        more = f" (and {total - 1} more problems)" if total > 1 else ""
         return error_response(422, f"invalid request: {_loc_text(first.loc)}: {first.msg}{more}", problems)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == UNREADABLE_BODY:  # FastAPI's answer to a body json.loads refused
+            cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else "unknown"
+            msg = f"the body is not JSON that can be read ({cause}): send UTF-8 JSON, uncompressed"
+            return error_response(422, f"invalid request: body: {msg}", [FieldProblem(loc=["body"], msg=msg,
+                                                                                      type="json_invalid")])
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestError)
@@ -94,6 +111,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LLMError)
     async def _llm(request: Request, exc: LLMError) -> JSONResponse:
+        if isinstance(exc, PromptTooLong):
+            logger.warning("refused: %s", exc)
+            return error_response(422, f"PromptTooLong: {exc}")
         logger.error("LLM failed: %s", exc)
         return error_response(502, f"LLMError: {exc}")
 
@@ -114,7 +134,7 @@ ERROR_DESCRIPTIONS = {
     404: "Unknown speaker (the message lists the known ones) or unknown route.",
     413: "The request body is larger than server.max_body_bytes.",
     422: "Invalid request: empty or too long input, invalid text, out-of-range or non-finite numbers, "
-         "malformed JSON. `errors` lists each invalid field.",
+         "malformed JSON, a prompt longer than the LLM's context. `errors` lists each invalid field.",
     500: "An unexpected server error (details in the server log).",
     502: "The LLM failed (its server is unreachable or answered an error, or generation failed).",
     503: "Busy (retry after Retry-After seconds) or the speaker's voice is unavailable.",

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from LLM import ChatModel, ChatOptions, LLMError, SpeechCleaner, Turn, clean_for_speech
+from LLM import ChatModel, ChatOptions, LLMError, PromptTooLong, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
 from server.errors import RequestError, clip
 from server.schemas import ChatRequest
@@ -118,10 +118,20 @@ class Done:
 @dataclass(frozen=True)
 class Failed:
     """The job failed after its answer began; ``detail`` says why (no server paths); ``status`` is
-    what a whole-file answer returns instead (502: the LLM failed, 500: synthesis failed)."""
+    what a whole-file answer returns instead (422: the prompt does not fit the LLM's context,
+    502: the LLM failed, 500: synthesis failed)."""
 
     detail: str
     status: int
+
+
+def llm_failure(exc: BaseException) -> Failed:
+    """The Failed event of a reply whose LLM raised ``exc``."""
+    if isinstance(exc, PromptTooLong):
+        return Failed(f"PromptTooLong: {exc}", 422)
+    if isinstance(exc, LLMError):
+        return Failed(f"LLMError: {exc}", 502)
+    return Failed(f"the LLM failed ({type(exc).__name__}); the server log has the details", 500)
 
 
 Event = TextDelta | SegmentStart | Audio | SegmentEnd | Done | Failed
@@ -391,8 +401,7 @@ class ChatService:
                 if isinstance(item, BaseException):
                     logger.error("request %d: the LLM failed: %s", job.id, item)
                     job.error = item
-                    out.put_nowait(Failed(f"LLMError: {item}", 502) if isinstance(item, LLMError) else
-                                   Failed(f"the LLM failed ({type(item).__name__}); the server log has the details", 500))
+                    out.put_nowait(llm_failure(item))
                     return
                 if item is _END:
                     break

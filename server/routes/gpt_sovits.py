@@ -62,7 +62,7 @@ def streaming(mode: bool | int) -> bool:
     if isinstance(mode, bool):
         return mode
     if mode not in (0, 1, 2, 3):
-        raise RequestError(422, f"streaming_mode must be 0, 1, 2, 3 or true/false, got {mode!r}")
+        raise RequestError(422, f"streaming_mode must be 0, 1, 2, 3 or true/false, got {clip(str(mode))}")
     return mode != 0
 
 

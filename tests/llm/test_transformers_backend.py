@@ -9,7 +9,7 @@ import threading
 import pytest
 import torch
 
-from LLM import ChatModel, ChatOptions, LLMConfig, LLMError, Turn, load_chat
+from LLM import ChatModel, ChatOptions, LLMConfig, LLMError, PromptTooLong, Turn, load_chat
 from LLM.transformers_backend import PieceStreamer, pick_device_and_dtype
 
 SYSTEM = "你是可莉，蒙德的火花骑士。"
@@ -39,6 +39,48 @@ def test_prompt_the_model_sees(chat):
         "<|im_start|>user\n会不会很危险？<|im_end|>\n"
         "<|im_start|>assistant\n"
     )
+
+
+@pytest.fixture(scope="module")
+def small_context_chat(tiny_qwen):
+    """The tiny model with a context of 120 tokens: 100 for the prompt beside a reply of 20."""
+    model = load_chat(LLMConfig(model_path=tiny_qwen, device="cpu", max_context_tokens=120, max_new_tokens=20))
+    yield model
+    model.close()
+
+
+def prompt_tokens(chat, history) -> int:
+    return len(chat.tokenizer.apply_chat_template(
+        [{"role": "system", "content": SYSTEM}, *({"role": t.role, "content": t.content} for t in history),
+         {"role": "user", "content": "会不会很危险？"}], add_generation_prompt=True, tokenize=True,
+        return_dict=True)["input_ids"])
+
+
+def test_a_history_too_long_for_the_context_loses_its_oldest_turns_only(small_context_chat, caplog):
+    history = [Turn("user" if i % 2 == 0 else "assistant", f"第{i}轮") for i in range(12)]
+    kept = next(k for k in range(len(history) + 1) if prompt_tokens(small_context_chat, history[k:]) <= 100)
+    assert 0 < kept < len(history) and prompt_tokens(small_context_chat, history[kept - 1:]) > 100  # the case
+    prompt = small_context_chat.prompt("会不会很危险？", SYSTEM, history)
+    assert prompt == small_context_chat.prompt("会不会很危险？", SYSTEM, history[kept:])
+    assert f"第{kept}轮" in prompt and f"第{kept - 1}轮" not in prompt
+    assert f"dropped the {kept} oldest of 12 history turns" in caplog.text
+    caplog.clear()
+    short = history[-2:]
+    assert small_context_chat.prompt("会不会很危险？", SYSTEM, short).count("第") == 2 and not caplog.text
+
+
+def test_a_prompt_too_long_without_history_is_refused_before_generating(small_context_chat):
+    long_input = "会不会很危险？" * 30
+    with pytest.raises(PromptTooLong, match="longer than the 100 tokens the model's context of 120 leaves"):
+        small_context_chat.reply(long_input, SYSTEM, HISTORY)
+    with pytest.raises(PromptTooLong):
+        asyncio.run(collect(small_context_chat.stream(long_input, SYSTEM, HISTORY)))
+    assert small_context_chat.generations_running == 0
+
+
+def test_a_reply_limit_as_long_as_the_context_is_refused_at_load(tiny_qwen):
+    with pytest.raises(LLMError, match=r"max_new_tokens \(256\) leaves no room for a prompt in the model's context of 256"):
+        load_chat(LLMConfig(model_path=tiny_qwen, device="cpu", max_context_tokens=256, max_new_tokens=256))
 
 
 def test_greedy_reply_equals_joined_greedy_stream(chat):
@@ -97,7 +139,7 @@ def test_streamer_releases_whole_characters_at_once(chat):
 
 
 def test_stop_event_stops_generation_within_a_token(chat):
-    from LLM.chat import build_messages, resolve_settings
+    from LLM.chat import resolve_settings
 
     stop = threading.Event()
     pieces: list[str] = []
@@ -108,7 +150,7 @@ def test_stop_event_stops_generation_within_a_token(chat):
             stop.set()
 
     settings = resolve_settings(chat.config, options=ChatOptions(temperature=0, max_new_tokens=500))
-    ids = chat._run(build_messages("你好", SYSTEM, None), settings, streamer=PieceStreamer(chat.tokenizer, emit), stop=stop)
+    ids = chat._run(("你好", SYSTEM, None), settings, streamer=PieceStreamer(chat.tokenizer, emit), stop=stop)
     assert 3 <= len(ids) <= 3 + 6  # a few byte tokens may make up the third piece; far from 500
 
 

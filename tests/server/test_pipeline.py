@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
-from LLM import LLMError
+from LLM import LLMError, PromptTooLong
 from server.app import Models, create_app
 from server.errors import RequestError
 from server.audio import open_encoder
@@ -219,15 +219,18 @@ def test_history_over_the_limit_is_refused(demo_config, engine):
 
 
 @pytest.mark.parametrize("mode", ["stream", "non-stream"])
-def test_llm_failure_is_a_502_json_error_and_counted(demo_config, engine, mode):
-    chat = ScriptedChat([], error=LLMError("LLM server http://127.0.0.1:1/v1/chat/completions is unreachable: x"))
+@pytest.mark.parametrize("error, status", [
+    (LLMError("LLM server http://127.0.0.1:1/v1/chat/completions is unreachable: x"), 502),
+    (PromptTooLong("the prompt is longer than the 100 tokens ..."), 422),  # the client's to fix
+])
+def test_llm_failure_is_a_json_error_and_counted(demo_config, engine, mode, error, status):
+    chat = ScriptedChat([], error=error)
     app = create_app(demo_config, mode=mode, models=Models(chat=chat, engine=engine))
     with TestClient(app) as client:
         r = client.post("/chat2audio", json={"input": "你好", "speaker": "Nahida"})
         if mode == "non-stream":
-            assert r.status_code == 502
-            assert r.json() == {"detail": "LLMError: LLM server http://127.0.0.1:1/v1/chat/completions is "
-                                          "unreachable: x"}
+            assert r.status_code == status
+            assert r.json() == {"detail": f"{type(error).__name__}: {error}"}
         else:  # the header is already sent when the LLM fails: the stream ends with no audio
             assert r.status_code == 200 and len(r.content) == 44
         counters = client.get("/health").json()["requests"]

@@ -3,6 +3,7 @@ nothing swallowed, dropped requests stopped, request bodies limited, unusable vo
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import struct
@@ -134,6 +135,32 @@ def test_errors_never_echo_long_inputs(server):
     r = httpx.post(f"{server.url}/chat2audio", json={"input": "你好", "speaker": "P" * 5000}, timeout=60)
     assert r.status_code == 404 and len(r.content) < 500
     assert r.json()["detail"].startswith(f"unknown speaker {'P' * 100!r}... (5000 characters); known speakers: ")
+
+
+def test_errors_never_amplify_many_or_long_bad_fields(server):
+    body = {"input": "你好", "speaker": SPEAKER, "k" * 500_000: 1}  # an unknown field named by 500 kB
+    r = httpx.post(f"{server.url}/chat2audio", json=body, timeout=60)
+    assert r.status_code == 422 and len(r.content) < 2000
+    assert r.json()["errors"][0]["loc"][1].endswith("... (500000 characters)")
+    bad_turns = [{"role": "nobody", "content": 1}] * 20_000  # 40,000 problems in a 0.7 MB body
+    r = httpx.post(f"{server.url}/chat2audio", json={"input": "你好", "speaker": SPEAKER, "history": bad_turns},
+                   timeout=60)
+    assert r.status_code == 422 and len(r.content) < 10_000
+    body = r.json()
+    assert len(body["errors"]) == 20 and body["detail"].endswith("(and 39999 more problems)")
+
+
+@pytest.mark.parametrize("raw, cause", [
+    (gzip.compress(b'{"input": "hi", "speaker": "Nahida"}'), "UnicodeDecodeError"),
+    ('{"input": "h\xe9", "speaker": "Nahida"}'.encode("latin-1"), "UnicodeDecodeError"),
+    (b'{"input": "hi", "speaker": "Nahida", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "RecursionError"),
+    (b'{"input": "hi", "speaker": "Nahida", "x": ' + b"9" * 5000 + b"}", "ValueError"),
+])
+def test_a_body_json_cannot_read_is_a_422_in_the_error_shape(server, raw, cause):
+    r = post_raw(server, raw)
+    msg = f"the body is not JSON that can be read ({cause}): send UTF-8 JSON, uncompressed"
+    assert (r.status_code, r.json()) == (422, {"detail": f"invalid request: body: {msg}",
+                                               "errors": [{"loc": ["body"], "msg": msg, "type": "json_invalid"}]})
 
 
 # ---- 5. one error shape -----------------------------------------------------------------------
