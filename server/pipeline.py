@@ -30,6 +30,7 @@ from server.errors import RequestError, clip
 from server.schemas import ChatRequest
 from tts import IncrementalSegmenter, SynthesisOptions
 from tts.options import resolve_seed, segment_seed
+from tts.text import unspoken_pieces
 
 logger = logging.getLogger(__name__)
 
@@ -222,6 +223,22 @@ async def run_until_disconnect(job: Job, work, receive):
     return task.result()
 
 
+def speech_options(resolved: ResolvedSpeaker, text: str, speed_factor: float, overrides: dict) -> SynthesisOptions:
+    """The options a speech request gets: the speaker's with its ``overrides`` (None: the speaker's)
+    and speed; RequestError 422 for values the options refuse and for text in a language the
+    voice cannot speak (which the engine would skip)."""
+    try:
+        options = replace(resolved.options, speed=requested_speed(resolved, speed_factor),
+                          **{k: v for k, v in overrides.items() if v is not None})
+    except ValueError as exc:  # a value the options refuse (the routes check their ranges first)
+        raise RequestError(422, f"invalid request: {exc}") from None
+    if unspoken := unspoken_pieces(text, options.language):
+        lang, piece = unspoken[0]
+        raise RequestError(422, f"text piece {clip(piece, 30)} was detected as {lang!r}: this server speaks "
+                                "Chinese and English only")
+    return options
+
+
 class ChatService:
     """The LLM, the TTS engine and the config, shared by all requests (per-request state lives in ``Job``)."""
 
@@ -270,11 +287,10 @@ class ChatService:
                                     "(server.max_speech_chars)")
         resolved = self._admit(speaker)
         try:
-            options = replace(resolved.options, speed=requested_speed(resolved, speed_factor),
-                              **{k: v for k, v in overrides.items() if v is not None})
-        except ValueError as exc:  # a value the options refuse (the routes check their ranges first)
+            options = speech_options(resolved, text, speed_factor, overrides)
+        except RequestError:
             self.counters.active -= 1
-            raise RequestError(422, f"invalid request: {exc}") from None
+            raise
         job = Job(self, next(self._ids), resolved, options, seed, text=text)
         logger.info("request %d: speech by %s, %d characters", job.id, speaker, len(text))
         return job

@@ -28,7 +28,7 @@ from tts.models.t2s_generate import DecodingRow, generate_batch
 from tts.options import SynthesisOptions, resolve_seed, segment_seed
 from tts.priority_lock import NORMAL, URGENT, PriorityLock
 from tts.scheduler import T2SScheduler
-from tts.text.segment import MAX_SEGMENT_CHARS, synthesis_segments
+from tts.text.segment import synthesis_segments
 from tts.voices import LoadedVoice, Voice, VoiceCache, VoiceFiles, VoicePreparer, voice_files
 
 logger = logging.getLogger(__name__)
@@ -286,9 +286,6 @@ class TTSEngine:
         if len(phones) == 0 or not phones.norm_text:
             logger.debug("segment %r has nothing to pronounce; skipped", segment)
             return None
-        if max((len(p.norm_text) for p in phones.pieces if p.language == "zh"), default=0) > MAX_SEGMENT_CHARS:
-            raise ValueError(f"a text segment normalizes to more than {MAX_SEGMENT_CHARS} characters without "
-                             f"punctuation ({segment[:30]!r}...); add punctuation to split it")
         bert = self.bert(phones).to(self.device, self.dtype)  # (1024, n_phones)
         t2 = time.perf_counter()
         target_ids = torch.tensor(phones.ids, dtype=torch.long, device=self.device)  # (n_phones,)

@@ -178,6 +178,9 @@ def test_sillytavern_gsvi_provider(server):
     assert streamed[4:8] == b"\xff\xff\xff\xff"  # the streamed WAV's unknown length
     r = httpx.get(f"{server.url}/tts", params={**query, "text_language": "日文"}, timeout=30)
     assert r.status_code == 422 and "日文" in r.json()["detail"]
+    r = httpx.get(f"{server.url}/tts", params={**query, "text": "你好。こんにちは。"}, timeout=30)  # 多语种混合: detected
+    assert (r.status_code, r.json()) == (422, {"detail": "text piece 'こんにちは。' was detected as 'ja': this server "
+                                                         "speaks Chinese and English only"})
 
 
 # ---- GPT-SoVITS api_v2 ------------------------------------------------------------------------
@@ -240,6 +243,15 @@ def test_api_v2_errors(server):
     r = httpx.post(f"{server.url}/tts", json={"text": "你好", "text_lang": "zh", "speaker": SPEAKER,
                                               "media_type": "wma"}, timeout=30)
     assert r.status_code == 422 and "media_type 'wma' is not supported" in r.json()["detail"]
+    r = httpx.post(f"{server.url}/tts", json={"text": "안녕하세요", "text_lang": "auto", "speaker": SPEAKER}, timeout=30)
+    assert r.status_code == 422 and r.json()["detail"].startswith("text piece '안녕하세요' was detected as 'ko'")
+    assert requests_of(server)["active"] == 0  # the refused requests hold no slot
+
+
+def test_a_number_longer_than_berts_window_is_spoken(server):
+    r = httpx.post(f"{server.url}/tts", json={"text": "价格是" + "9" * 300 + "元", "text_lang": "zh",
+                                              "speaker": SPEAKER, "media_type": "wav"}, timeout=300)
+    assert r.status_code == 200 and len(wav_samples(r.content)) > 0
 
 
 # ---- /chat2audio formats and events -----------------------------------------------------------

@@ -119,7 +119,18 @@ def test_token_count_mismatch_and_too_long_text_are_clear_errors(bert):
     with pytest.raises(ValueError, match=r"gives 3 tokens for 3 characters, but word2ph has 2 entries"):
         bert.piece_features("你好吗", (2, 2))
     with pytest.raises(ValueError, match=r"text of 600 characters is too long for BERT \(602 tokens"):
-        bert.piece_features("好" * 600, (2,) * 600)
+        bert.char_features("好" * 600)
+
+
+def test_a_piece_longer_than_the_window_gets_features_window_by_window(bert, reference, caplog):
+    text = "".join("一二三四五六七八九十"[i % 10] for i in range(1100))  # 300 digits normalize about this long
+    got = bert.piece_features(text, (2,) * 1100)
+    assert got.shape == (1024, 2200)
+    for start, stop in [(0, 510), (510, 1020), (1020, 1100)]:  # each window is BERT's own view of it
+        want = reference(text[start:stop])
+        assert torch.allclose(got[:, 2 * start::2][:, :stop - start], want.T, atol=1e-4)
+    assert "a Chinese piece of 1100 characters is longer than BERT's window of 510: its features come from 3 windows" \
+        in caplog.text
 
 
 def test_builder_is_deterministic_and_full_vocab_has_real_size(bert_dir, tmp_path):

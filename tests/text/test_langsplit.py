@@ -62,3 +62,15 @@ def test_empty_and_unsupported():
     assert split_by_language("   ", "zh") == []
     with pytest.raises(ValueError, match="unsupported language 'fr'"):
         split_by_language("Bonjour", "fr")
+
+
+def test_auto_skips_what_it_cannot_speak_and_says_so_beforehand(caplog):
+    from tts.text import text_to_phones, unspoken_pieces
+
+    text = "你好。こんにちは。今天很好。"
+    assert unspoken_pieces(text, "auto") == [("ja", "こんにちは。")]
+    assert unspoken_pieces(text, "zh") == [] and unspoken_pieces("你好。", "auto") == []
+    phones = text_to_phones(text, language="auto")
+    assert [p.language for p in phones.pieces] == ["zh", "zh"]
+    assert [p.norm_text for p in phones.pieces] == ["你好.", "今天很好."]
+    assert "text piece 'こんにちは。' was detected as 'ja'; only Chinese and English are spoken: skipped" in caplog.text

@@ -156,8 +156,16 @@ class BertFeatures:
         return hidden[0, 1:-1]  # (n_tokens, hidden)
 
     def piece_features(self, norm_text: str, word2ph: list[int] | tuple[int, ...]) -> torch.Tensor:
-        """Features of one Chinese piece: row i repeated word2ph[i] times, ``(hidden, sum(word2ph))``."""
-        rows = self.char_features(norm_text)  # (n_tokens, hidden)
+        """Features of one Chinese piece: row i repeated word2ph[i] times, ``(hidden, sum(word2ph))``.
+
+        A piece longer than BERT's window (510 characters: a long number normalized, say; upstream
+        fails on it) gets its features from consecutive windows, each character one token."""
+        window = self.model.config.max_position_embeddings - 2  # [CLS] and [SEP]
+        if len(norm_text) > window:
+            logger.warning("a Chinese piece of %d characters is longer than BERT's window of %d: its features "
+                           "come from %d windows", len(norm_text), window, -(-len(norm_text) // window))
+        rows = torch.cat([self.char_features(norm_text[i:i + window])
+                          for i in range(0, max(len(norm_text), 1), window)])  # (n_tokens, hidden)
         if rows.shape[0] != len(word2ph) or len(norm_text) != len(word2ph):
             raise ValueError(
                 f"BERT features of {norm_text!r}: the tokenizer of {self.source} gives {rows.shape[0]} tokens "

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SPOKEN = ("zh", "en")  # the languages the g2p speaks ("auto" may detect others: "ja", "ko")
 MIN_PHONES = 6  # fewer phones than this: upstream retries with "." in front of the text
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "SYMBOLS_V2",
     "symbol_to_id",
     "text_to_phones",
+    "unspoken_pieces",
 ]
 
 
@@ -51,13 +53,26 @@ def _language_pieces(text: str, language: str) -> list[tuple[str, str]]:
     for lang, piece in split_by_language(text, language):
         if language == "zh":
             lang = "en" if lang == "en" else "zh"
-        elif lang not in ("zh", "en"):
-            raise ValueError(f"text piece {piece!r} was detected as {lang!r}; only zh and en are supported")
+        elif lang not in SPOKEN:
+            logger.warning("text piece %r was detected as %r; only Chinese and English are spoken: skipped",
+                           piece[:30], lang)
+            continue
         if language == "zh" and pieces and pieces[-1][0] == lang:
             pieces[-1] = (lang, pieces[-1][1] + piece)
         else:
             pieces.append((lang, piece))
     return pieces
+
+
+def unspoken_pieces(text: str, language: str = "auto") -> list[tuple[str, str]]:
+    """The ``(language, piece)`` pieces of ``text`` the frontend skips: with ``language="auto"``,
+    those detected as a language other than Chinese and English (Japanese kana, Korean Hangul)."""
+    if language != "auto":
+        return []
+    from .langsplit import split_by_language
+
+    text = re.sub(r" {2,}", " ", read_aloud(text, language))
+    return [(lang, piece) for lang, piece in split_by_language(text, language) if lang not in SPOKEN]
 
 
 class Frontend:
