@@ -6,7 +6,7 @@ wheel; no system ffmpeg).
 audio), ``feed(pcm)`` for each int16 chunk as it is synthesized (the bytes it makes leave at once),
 ``finish()``. ``encode(pcm, sample_rate, fmt)`` makes a whole file. Opus is always 48 kHz: the
 voice's audio is resampled with soxr. Ogg pages are flushed every 20 ms of audio so a streamed
-Ogg file arrives while it is encoded, like every other format.
+Ogg file arrives while it is encoded, like every other format (a whole one keeps the default pages).
 
 A streamed file's header is sent before its length is known: FLAC's STREAMINFO then says 0 samples
 ("unknown") and MP3 has no Xing/LAME frame. A whole file is written into a seekable buffer, so the
@@ -136,7 +136,8 @@ class AVEncoder(Encoder):
         super().__init__(fmt, sample_rate)
         self.whole = whole
         self._out = io.BytesIO() if whole else _Collect()
-        options = {"page_duration": "20000", "flush_packets": "1"} if self.info.container == "ogg" else {}
+        streamed_ogg = self.info.container == "ogg" and not whole  # 20 ms pages: ~12% more bytes at 64 kbit/s
+        options = {"page_duration": "20000", "flush_packets": "1"} if streamed_ogg else {}
         self._container = av.open(self._out, mode="w", format=self.info.container, options=options)
         self._stream = self._container.add_stream(self.info.codec, rate=self.output_rate, layout="mono")
         if self.info.bit_rate:
