@@ -102,6 +102,12 @@ def server(request):
     return request.getfixturevalue("stream_server" if request.param == "stream" else "non_stream_server")
 
 
+def flac_streaminfo(data: bytes) -> tuple[int, bytes]:
+    """A FLAC file's total samples (0: unknown) and the MD5 of its samples, from its STREAMINFO block."""
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0 and int.from_bytes(data[5:8], "big") == 34
+    return int.from_bytes(data[18:26], "big") & (1 << 36) - 1, data[26:42]
+
+
 def requests_of(server) -> dict:
     """The request counters of ``server``'s /health."""
     return httpx.get(f"{server.url}/health", timeout=10).json()["requests"]

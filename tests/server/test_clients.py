@@ -14,8 +14,9 @@ import av
 import httpx
 import numpy as np
 import pytest
+import soundfile as sf
 
-from tests.server.conftest import requests_of
+from tests.server.conftest import flac_streaminfo, requests_of
 
 SPEAKER = "Nahida"
 TEXT = "今天天气很好，我们一起去公园散步吧。"
@@ -266,6 +267,16 @@ def test_chat2audio_in_another_format_is_the_same_audio(server):
     mp3 = httpx.post(f"{server.url}/chat2audio", json={**body, "response_format": "mp3"}, timeout=120)
     samples, rate = decode(mp3.content)
     assert abs(len(samples) - len(wav_samples(wav))) < 0.1 * rate
+
+
+def test_chat2audio_whole_flac_has_its_length_and_reads_with_soundfile(non_stream_server):
+    body = {"input": "你好", "speaker": "Klee", "seed": 4}
+    wav = httpx.post(f"{non_stream_server.url}/chat2audio", json=body, timeout=120).content
+    r = httpx.post(f"{non_stream_server.url}/chat2audio", json={**body, "response_format": "flac"}, timeout=120)
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/flac"
+    samples, rate = sf.read(io.BytesIO(r.content), dtype="int16")
+    assert rate == 32000 and np.array_equal(samples, wav_samples(wav))
+    assert flac_streaminfo(r.content)[0] == len(samples) > 0
 
 
 @pytest.mark.parametrize("how", ["body", "accept"])

@@ -1,11 +1,14 @@
-"""The pipeline in process: overlap of LLM and TTS, cancellation, admission, error statuses, WAV bytes."""
+"""The pipeline in process: overlap of LLM and TTS, cancellation, admission, error statuses, the bytes of
+WAV files and of whole and streamed FLAC and MP3 files."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import struct
 
+import av
 import numpy as np
 import pytest
 import soundfile as sf
@@ -18,7 +21,8 @@ from server.audio import open_encoder
 from server.pipeline import ChatService
 from server.responses import encoded
 from server.schemas import ChatRequest
-from server.audio import UNKNOWN_SIZE, encode_wav, wav_header
+from server.audio import UNKNOWN_SIZE, encode, encode_wav, wav_header
+from tests.server.conftest import flac_streaminfo
 
 
 class ScriptedChat:
@@ -279,6 +283,32 @@ def test_encode_wav_round_trips_through_soundfile():
     assert sr == 24000 and np.array_equal(back, pcm)
     stream = wav_header(24000, None) + pcm.tobytes()
     back, _ = sf.read(io.BytesIO(stream), dtype="int16")  # a player reading a finished stream
+    assert np.array_equal(back, pcm)
+
+
+def test_a_whole_flac_has_its_length_and_md5_and_round_trips_through_soundfile():
+    pcm = (np.sin(np.arange(40000) / 5) * 20000).astype(np.int16)
+    data = encode(pcm, 32000, "flac")
+    assert flac_streaminfo(data) == (len(pcm), hashlib.md5(pcm.tobytes()).digest())
+    back, sr = sf.read(io.BytesIO(data), dtype="int16")
+    assert sr == 32000 and np.array_equal(back, pcm)
+
+
+def test_a_whole_mp3_decodes_to_exactly_its_samples():
+    pcm = (np.sin(np.arange(40000) / 5) * 20000).astype(np.int16)
+    back, sr = sf.read(io.BytesIO(encode(pcm, 32000, "mp3")), dtype="int16")  # the Xing/LAME frame's length
+    assert sr == 32000 and len(back) == len(pcm)
+
+
+def test_a_streamed_flac_is_sent_as_it_is_made_with_its_length_unknown():
+    pcm = (np.sin(np.arange(40000) / 5) * 20000).astype(np.int16)
+    encoder = open_encoder("flac", 32000)
+    parts = [encoder.start(), *(encoder.feed(chunk) for chunk in np.array_split(pcm, 4))]
+    assert sum(map(len, parts)) > 0  # before finish
+    data = b"".join(parts) + encoder.finish()
+    assert flac_streaminfo(data) == (0, bytes(16))  # the header left before the audio was known
+    with av.open(io.BytesIO(data)) as container:  # ffmpeg reads it whole
+        back = np.concatenate([frame.to_ndarray().reshape(-1) for frame in container.decode(audio=0)])
     assert np.array_equal(back, pcm)
 
 
