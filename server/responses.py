@@ -44,13 +44,27 @@ def service(request: Request) -> ChatService:
     return request.app.state.service
 
 
+class AnswerCut(Exception):
+    """Raised by a streamed body whose answer failed after its status and headers were sent."""
+
+
 class AudioStream(StreamingResponse):
     """A streaming answer whose job is closed when the response ends for any reason, including a
-    client that went away (Starlette cancels the body then) or a body that never started."""
+    client that went away (Starlette cancels the body then) or a body that never started.
+
+    A body that raises AnswerCut ends without the end of the body: the server closes the
+    connection, so the client sees a transfer cut short (curl exit 18, httpx RemoteProtocolError),
+    never a shorter answer that looks complete."""
 
     def __init__(self, content: AsyncIterator[bytes], on_close: Callable, **kwargs):
         super().__init__(content, **kwargs)
         self._on_close = on_close
+
+    async def stream_response(self, send) -> None:
+        try:
+            await super().stream_response(send)
+        except AnswerCut as exc:
+            logger.warning("the answer is cut short (the client sees an incomplete transfer): %s", exc)
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -81,8 +95,8 @@ async def encoded(events: AsyncIterator[Event], encoder: Encoder) -> AsyncIterat
         if isinstance(event, Audio):
             if data := encoder.feed(event.pcm):
                 yield data
-        elif isinstance(event, Failed):
-            return  # the answer ends early (headers are sent); the job counts the failure
+        elif isinstance(event, Failed):  # the headers are sent; the job counts the failure
+            raise AnswerCut(event.detail)
     if tail := encoder.finish():
         yield tail
 

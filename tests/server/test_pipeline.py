@@ -235,7 +235,8 @@ def test_llm_failure_is_a_json_error_and_counted(demo_config, engine, mode, erro
         if mode == "non-stream":
             assert r.status_code == status
             assert r.json() == {"detail": f"{type(error).__name__}: {error}"}
-        else:  # the header is already sent when the LLM fails: the stream ends with no audio
+        else:  # the header is already sent when the LLM fails: the stream is cut short (over real HTTP:
+            # test_reliability), which TestClient does not show
             assert r.status_code == 200 and len(r.content) == 44
         counters = client.get("/health").json()["requests"]
     assert (counters["failed"], counters["active"]) == (1, 0)
@@ -250,7 +251,7 @@ def test_any_llm_failure_is_a_failed_request_never_a_silent_success(demo_config,
         if mode == "non-stream":
             assert r.status_code == 500
             assert r.json() == {"detail": "internal error (TypeError); the server log has the details"}
-        else:  # headers already sent: the stream ends without audio, and the failure is counted
+        else:  # headers already sent: the stream is cut short without audio, and the failure is counted
             assert r.status_code == 200 and len(r.content) == 44
         counters = client.get("/health").json()["requests"]
     assert (counters["failed"], counters["completed"], counters["active"]) == (1, 0, 0)

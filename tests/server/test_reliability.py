@@ -276,6 +276,32 @@ def test_a_missing_config_named_on_the_command_line_stops_demo_mode_too(tmp_path
 # ---- 6. a voice whose files are unusable ------------------------------------------------------
 
 
+def test_a_stream_that_fails_after_its_headers_is_cut_short_never_ended_as_if_complete(demo_cache, tmp_path):
+    from server.demo import build_demo_config
+
+    from tests.server.conftest import start_server, stop_server, write_config
+
+    config = build_demo_config(demo_cache)
+    unreachable = config.llm.model_copy(update={"backend": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1",
+                                                "model": "rp", "timeout_s": 5})
+    path = write_config(tmp_path / "config.yaml", config.model_copy(update={"llm": unreachable}))
+    server = start_server("app_stream.py", demo_cache, tmp_path, config=path)
+    try:
+        body = {"input": "你好", "speaker": SPEAKER}
+        with httpx.stream("POST", f"{server.url}/chat2audio", json=body, timeout=60) as r:
+            assert r.status_code == 200  # sent before the LLM was asked
+            with pytest.raises(httpx.RemoteProtocolError):  # the chunked body never ends: no complete-looking WAV
+                r.read()
+        r = httpx.post(f"{server.url}/chat2audio", json={**body, "stream_format": "sse"}, timeout=60)
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+        assert r.status_code == 200 and events[-1]["type"] == "error" and events[-1]["status"] == 502
+        assert "is unreachable" in events[-1]["detail"]  # events say it in the stream, which then ends
+        assert wait_for(server, lambda c: c["active"] == 0, "the failed requests end")["failed"] == 2
+        assert "the answer is cut short (the client sees an incomplete transfer): LLMError: " in server.log_text()
+    finally:
+        stop_server(server)
+
+
 @pytest.fixture()
 def broken_nahida(demo_cache, tmp_path):
     """The demo config with Nahida's GPT file replaced by a corrupt one (and the path to fix it)."""
