@@ -18,7 +18,7 @@ from LLM import LLMError, PromptTooLong
 from server.app import Models, create_app
 from server.errors import RequestError
 from server.audio import open_encoder
-from server.pipeline import ChatService
+from server.pipeline import ChatService, Done, TextDelta
 from server.responses import encoded
 from server.schemas import ChatRequest
 from server.audio import UNKNOWN_SIZE, encode, encode_wav, wav_header
@@ -201,6 +201,21 @@ def test_stream_of_a_reply_with_nothing_to_say_is_a_short_silence(demo_config, e
     chunks = run(main())
     assert len(chunks) == 2 and len(chunks[1]) == int(32000 * 0.3) * 2
     assert not any(chunks[1])
+
+
+def test_a_reply_after_an_action_never_closed_is_spoken(demo_config, engine):
+    """The cleaner holds the text after an open "*" back; at the reply's end it releases what follows
+    that sentence, and the pipeline speaks it (it used to be dropped: 0 characters spoken)."""
+    async def main():
+        svc = ChatService(demo_config, ScriptedChat(["*笑着", "看向你 你好！", "今天天气很好。"]), engine)
+        job = svc.open_job(request())
+        events = [e async for e in svc.events(job, await svc.voice(job))]
+        await job.close()
+        return events
+
+    events = run(main())
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "今天天气很好。"
+    assert [e.text for e in events if isinstance(e, Done)] == ["今天天气很好。"]
 
 
 def test_requests_over_the_limit_get_503_with_retry_after(demo_config, engine):
