@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from LLM import LLMError, PromptTooLong
 
@@ -85,6 +86,14 @@ def validation_problems(exc: RequestValidationError) -> list[FieldProblem]:
             for e in exc.errors()[:MAX_PROBLEMS]]
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route of the request's path answers (asked of the routes themselves: the
+    routes of included routers are nested)."""
+    return [method for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL
+                   for route in request.app.router.routes)]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` in the one shape (validation, HTTP, RequestError, LLM, unexpected)."""
 
@@ -103,6 +112,9 @@ def install_error_handlers(app: FastAPI) -> None:
             msg = f"the body is not JSON that can be read ({cause}): send UTF-8 JSON, uncompressed"
             return error_response(422, f"invalid request: body: {msg}", [FieldProblem(loc=["body"], msg=msg,
                                                                                       type="json_invalid")])
+        if exc.status_code == 405:  # Starlette names only the methods of the first route of the path
+            methods = allowed_methods(request)
+            return error_response(405, str(exc.detail), headers={"Allow": ", ".join(methods)} if methods else None)
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestError)

@@ -197,11 +197,12 @@ async def speech_events(events: AsyncIterator[Event], encoder: Encoder, input_ch
 
 
 async def event_stream(request: Request, job: Job, fmt: str,
-                       render: Callable[[AsyncIterator[Event], Encoder], AsyncIterator[bytes]]) -> Response:
+                       render: Callable[[AsyncIterator[Event], Encoder], AsyncIterator[bytes]],
+                       headers: dict[str, str] | None = None) -> Response:
     """``job``'s events as ``text/event-stream``, rendered by ``render`` (chat_events, or speech_events
     bound to its input length)."""
     svc = service(request)
     voice = await job_voice(svc, job)
     encoder = open_encoder(fmt, voice.sample_rate)
     return AudioStream(render(svc.events(job, voice), encoder), on_close=job.close, media_type="text/event-stream",
-                       headers={**audio_headers(encoder), "X-Accel-Buffering": "no"})
+                       headers={**audio_headers(encoder), "X-Accel-Buffering": "no", **(headers or {})})

@@ -52,7 +52,7 @@ class ChatRequest(BaseModel):
                                                             "X-Sample-Rate), mp3, opus, ogg (Opus), aac or flac.")
     stream_format: Literal["audio", "sse"] = Field(
         "audio", description="sse: server-sent events (reply text, segments with their times, base64 audio in "
-                             "response_format, done); also chosen by `Accept: text/event-stream`.")
+                             "response_format, done); unset: sse when `Accept: text/event-stream`, else audio.")
 
 
 class SpeakerInfo(BaseModel):

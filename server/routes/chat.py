@@ -24,14 +24,30 @@ router = APIRouter()
 
 
 def wants_events(body: ChatRequest, request: Request) -> bool:
-    return body.stream_format == "sse" or "text/event-stream" in request.headers.get("accept", "")
+    """Events when the body says ``stream_format: sse``; without stream_format in the body, when
+    the Accept header asks for ``text/event-stream`` (with a q above 0)."""
+    if "stream_format" in body.model_fields_set:
+        return body.stream_format == "sse"
+    return accepts_events(request.headers.get("accept", ""))
+
+
+def accepts_events(accept: str) -> bool:
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() == "text/event-stream":
+            q = next((p.split("=", 1)[1] for p in params if p.lower().replace(" ", "").startswith("q=")), "1")
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 @router.post("/chat2audio", response_class=Response, responses=AUDIO_RESPONSE,
              summary="The character's reply as speech",
              description="Stream mode: audio sent while the LLM is still writing. Non-stream mode: one file, "
                          "the reply text in X-Reply-Text. Either mode with `stream_format: sse` (or "
-                         "`Accept: text/event-stream`): server-sent events with the reply text as it is written, "
+                         "`Accept: text/event-stream` when the body has no stream_format): server-sent events with the reply text as it is written, "
                          "each spoken segment's text and time span, and base64 audio.")
 async def chat2audio(body: ChatRequest, request: Request) -> Response:
     svc = service(request)

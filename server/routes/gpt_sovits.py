@@ -14,6 +14,7 @@ server open a path it names, and nothing reloads or stops the server: ``/set_gpt
 from __future__ import annotations
 
 from pathlib import PureWindowsPath
+from urllib.parse import parse_qsl
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
@@ -99,6 +100,10 @@ class TTSRequest(BaseModel):
                                              description="Unset: upstream's 1.35.")
 
 
+def no_voice(svc, how: str) -> RequestError:
+    return RequestError(422, f"no voice: pass {how}; speakers: {', '.join(svc.config.speaker_names())}")
+
+
 async def speak(request: Request, body: TTSRequest) -> Response:
     svc = service(request)
     if body.aux_ref_audio_paths:
@@ -107,8 +112,7 @@ async def speak(request: Request, body: TTSRequest) -> Response:
     from_path = speaker_from_path(svc, body.ref_audio_path)
     name = body.speaker or from_path
     if name is None:
-        raise RequestError(422, "no voice: pass speaker=<name> or ref_audio_path=<name>.wav; speakers: "
-                                f"{', '.join(svc.config.speaker_names())}")
+        raise no_voice(svc, "speaker=<name> or ref_audio_path=<name>.wav")
     fmt, stream = media(body.media_type), streaming(body.streaming_mode)
     job = svc.open_speech(name, body.text, seed=body.seed, speed_factor=body.speed_factor,
                           language=language(body.text_lang, TEXT_LANGS, "text_lang"),
@@ -128,14 +132,15 @@ async def tts_post(body: TTSRequest, request: Request) -> Response:
             description="With `cha_name`: the GSVI provider's request (text, cha_name, text_language, speed, top_k, "
                         "top_p, temperature, stream); a WAV, streamed with stream=true. Otherwise api_v2's query "
                         "(the fields of POST /tts).")
-async def tts_get(request: Request, text: str = Query(""), text_lang: str | None = Query(None),
+async def tts_get(request: Request, text: str = Query(description="The text to speak."),
+                  text_lang: str | None = Query(None, description="api_v2 (required there): zh, all_zh, en or auto."),
                   speaker: str | None = Query(None), ref_audio_path: str | None = Query(None),
                   cha_name: str | None = Query(None, description="GSVI: the speaker."),
                   text_language: str | None = Query(None, description="GSVI: 中文, 英文, 中英混合, 多语种混合."),
                   speed: float | None = Query(None, description="GSVI: speed factor."),
                   stream: bool | None = Query(None, description="GSVI: stream the WAV."),
                   media_type: str = Query("wav"), streaming_mode: str = Query("false")) -> Response:
-    params = dict(request.query_params)
+    params = utf8_query(request)
     if cha_name is not None:
         return await gsvi(request, params)
     try:
@@ -144,6 +149,16 @@ async def tts_get(request: Request, text: str = Query(""), text_lang: str | None
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
     return await speak(request, body)
+
+
+def utf8_query(request: Request) -> dict[str, str]:
+    """The query's parameters (the last of a repeated name), or 422 when a value is not UTF-8
+    (Starlette would put U+FFFD in its place and the server would speak something else)."""
+    try:
+        return dict(parse_qsl(request.scope["query_string"].decode("utf-8"), keep_blank_values=True,
+                              encoding="utf-8", errors="strict"))
+    except UnicodeDecodeError:
+        raise RequestError(422, "the query string is not UTF-8: percent-encode the text's UTF-8 bytes") from None
 
 
 class GSVIRequest(BaseModel):
@@ -198,6 +213,8 @@ class SillyTavernRequest(BaseModel):
 async def sillytavern(body: SillyTavernRequest, request: Request) -> Response:
     svc = service(request)
     name = speaker_from_path(svc, body.ref_audio_path)
+    if name is None:
+        raise no_voice(svc, "ref_audio_path=<name>.wav")
     stream = streaming(body.streaming_mode)
     job = svc.open_speech(name, body.text, language=language(body.text_lang, TEXT_LANGS, "text_lang"))
     return await (stream_audio if stream else whole_audio)(request, job, body.media_type)
@@ -213,5 +230,5 @@ async def refused(request: Request) -> Response:
 
 for _path in ("/set_gpt_weights", "/set_sovits_weights", "/set_refer_audio", "/control"):
     for _method in ("GET", "POST"):
-        router.add_api_route(_path, refused, methods=[_method], response_class=Response,
+        router.add_api_route(_path, refused, methods=[_method], response_class=Response, status_code=403,
                              responses=error_responses(403), summary=f"Refused (api_v2's {_path}): always 403")

@@ -56,10 +56,11 @@ async def speech(body: SpeechRequest, request: Request) -> Response:
     name = body.voice if isinstance(body.voice, str) else body.voice.id
     speaker = resolve_voice(svc, name)
     job = svc.open_speech(speaker, body.input, seed=body.seed, speed_factor=body.speed)
+    speed = {"X-Speed": f"{job.options.speed:g}"}
     if body.stream_format == "sse":
         return await event_stream(request, job, body.response_format,
-                                  lambda events, encoder: speech_events(events, encoder, len(body.input)))
-    return await stream_audio(request, job, body.response_format, headers={"X-Speed": f"{job.options.speed:g}"})
+                                  lambda events, encoder: speech_events(events, encoder, len(body.input)), speed)
+    return await stream_audio(request, job, body.response_format, headers=speed)
 
 
 def resolve_voice(svc, name: str) -> str:

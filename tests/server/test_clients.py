@@ -112,6 +112,8 @@ def test_the_official_openai_client_streams_speech(server, reference_wav):
 def test_openai_speech_speed_is_clamped_and_said(server):
     r = speech(server, response_format="pcm", speed=4.0, input="你好")
     assert r.status_code == 200 and r.headers["x-speed"] == "2"
+    r = speech(server, response_format="pcm", speed=4.0, input="你好", stream_format="sse")
+    assert r.status_code == 200 and r.headers["x-speed"] == "2" and r.text.startswith("data: ")
     r = speech(server, response_format="pcm", speed=5.0)
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "speed"]
 
@@ -255,6 +257,35 @@ def test_a_number_longer_than_berts_window_is_spoken(server):
     assert r.status_code == 200 and len(wav_samples(r.content)) > 0
 
 
+def test_compat_routes_refuse_what_they_cannot_read_with_a_422(server):
+    for bad in ("%ED%A0%80", "%FF%FE"):  # a lone surrogate and no UTF-8 at all: never spoken as U+FFFD
+        for extra in ("&text_lang=zh&speaker=Nahida", "&cha_name=Nahida"):
+            r = httpx.get(f"{server.url}/tts?text={bad}{extra}", timeout=30)
+            assert (r.status_code, r.json()) == (422, {"detail": "the query string is not UTF-8: percent-encode the "
+                                                                 "text's UTF-8 bytes"})
+    r = httpx.post(f"{server.url}/", json={"text": "你好", "ref_audio_path": ""}, timeout=30)
+    assert r.status_code == 422 and r.json()["detail"].startswith("no voice: pass ref_audio_path=<name>.wav; "
+                                                                  "speakers: Firefly, ")
+    r = httpx.get(f"{server.url}/tts", params={"text_lang": "zh", "speaker": SPEAKER}, timeout=30)
+    assert r.status_code == 422 and r.json()["errors"] == [{"loc": ["query", "text"], "msg": "Field required",
+                                                            "type": "missing"}]
+    assert requests_of(server)["active"] == 0
+
+
+@pytest.mark.parametrize("method, path, allow", [("PUT", "/tts", "GET, POST"), ("DELETE", "/", "GET, POST"),
+                                                 ("PUT", "/set_gpt_weights", "GET, POST"), ("PUT", "/health", "GET")])
+def test_a_wrong_method_names_every_method_of_the_path(server, method, path, allow):
+    r = httpx.request(method, server.url + path, timeout=30)
+    assert (r.status_code, r.headers["allow"], r.json()) == (405, allow, {"detail": "Method Not Allowed"})
+
+
+def test_openapi_documents_what_the_compat_routes_answer(server):
+    spec = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    assert set(spec["paths"]["/control"]["get"]["responses"]) == {"403"}  # never a 200
+    params = {p["name"]: p["required"] for p in spec["paths"]["/tts"]["get"]["parameters"]}
+    assert params["text"] is True and params["cha_name"] is False
+
+
 # ---- /chat2audio formats and events -----------------------------------------------------------
 
 
@@ -277,6 +308,25 @@ def test_chat2audio_whole_flac_has_its_length_and_reads_with_soundfile(non_strea
     samples, rate = sf.read(io.BytesIO(r.content), dtype="int16")
     assert rate == 32000 and np.array_equal(samples, wav_samples(wav))
     assert flac_streaminfo(r.content)[0] == len(samples) > 0
+
+
+@pytest.mark.parametrize("accept, body, events", [
+    ("text/event-stream", {}, True),
+    ("audio/wav, text/event-stream;q=0.5", {}, True),
+    ("text/event-stream;q=0", {}, False),  # q=0: "not acceptable"
+    ("text/event-stream; q=0.0", {}, False),
+    ("*/*", {}, False),
+    ("text/event-stream", {"stream_format": "audio"}, False),  # the body's explicit choice wins
+    ("audio/wav", {"stream_format": "sse"}, True),
+])
+def test_events_are_chosen_by_the_body_else_by_accept(accept, body, events):
+    from types import SimpleNamespace
+
+    from server.routes.chat import wants_events
+    from server.schemas import ChatRequest
+
+    request = ChatRequest(input="你好", speaker=SPEAKER, **body)
+    assert wants_events(request, SimpleNamespace(headers={"accept": accept})) is events
 
 
 @pytest.mark.parametrize("how", ["body", "accept"])
