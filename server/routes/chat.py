@@ -83,7 +83,8 @@ async def speakers(request: Request) -> list[SpeakerInfo]:
             for name in svc.speakers]
 
 
-@router.get("/health", response_model=HealthResponse, summary="Liveness and request counters")
+@router.api_route("/health", methods=["GET", "HEAD"], response_model=HealthResponse,
+                  summary="Liveness and request counters (HEAD too, for uptime monitors)")
 async def health(request: Request) -> HealthResponse:
     svc = service(request)
     c = svc.counters

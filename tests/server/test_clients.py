@@ -273,10 +273,15 @@ def test_compat_routes_refuse_what_they_cannot_read_with_a_422(server):
 
 
 @pytest.mark.parametrize("method, path, allow", [("PUT", "/tts", "GET, POST"), ("DELETE", "/", "GET, POST"),
-                                                 ("PUT", "/set_gpt_weights", "GET, POST"), ("PUT", "/health", "GET")])
+                                                 ("PUT", "/set_gpt_weights", "GET, POST"), ("PUT", "/health", "GET, HEAD")])
 def test_a_wrong_method_names_every_method_of_the_path(server, method, path, allow):
     r = httpx.request(method, server.url + path, timeout=30)
     assert (r.status_code, r.headers["allow"], r.json()) == (405, allow, {"detail": "Method Not Allowed"})
+
+
+def test_uptime_monitors_can_ask_with_head(server):
+    r = httpx.head(f"{server.url}/health", timeout=30)
+    assert r.status_code == 200 and r.content == b"" and r.headers["content-type"] == "application/json"
 
 
 def test_openapi_documents_what_the_compat_routes_answer(server):
