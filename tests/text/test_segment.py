@@ -170,3 +170,48 @@ def test_a_thousands_comma_is_not_a_cut():
     assert split_for_synthesis("这台电脑¥3,500，太贵了。", "zh") == ["这台电脑¥3,500，太贵了。"]
     assert split_for_synthesis("人口1,400,000,000人。", "zh") == ["人口1,400,000,000人。"]
     assert cut5("好的,我知道了,12,34。") == ["好的,", "我知道了,", "12,", "34。"]  # not thousands: cut as upstream
+
+
+def _inside_address_per_dot(text: str, i: int) -> bool:
+    """The rule as first written: ADDRESS matched around each "." on its own (cubic on long runs)."""
+    import re
+
+    from tts.text.zh_normalization.spoken import ADDRESS
+
+    if not 0 < i < len(text) - 1:
+        return False
+    if text[i - 1].isdigit() and text[i + 1].isdigit():
+        return True
+    char = re.compile(r"[A-Za-z0-9._%+@/:-]")
+    start, end = i, i + 1
+    while start > 0 and char.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and char.match(text[end]):
+        end += 1
+    return any(m.start() <= i < m.end() for m in ADDRESS.finditer(text, start, end))
+
+
+def test_dots_inside_addresses_are_found_once_per_run_with_the_same_answers():
+    from tts.text.segment import _inside_token
+
+    rng = random.Random(3)
+    alphabet = ["a", "b", "1", ".", "@", "/", ":", "-", " ", "你", "com", "cn", "www.", "http://", "。"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        for i, ch in enumerate(text):
+            if ch == ".":
+                assert _inside_token(text, i) == _inside_address_per_dot(text, i), (text, i)
+    # long runs of dots in words: before, each "." rescanned its whole run (minutes for these)
+    for text in ("a." * 2048, "file.txt." * 450, "a.com." * 680):
+        assert "".join(synthesis_segments_of(text)).replace("。", "") == text.replace("。", "")
+
+
+def synthesis_segments_of(text: str) -> list[str]:
+    from tts.text.segment import synthesis_segments
+
+    segmenter, streamed = IncrementalSegmenter(), []
+    for start in range(0, len(text), 7):
+        streamed += segmenter.feed(text[start:start + 7])
+    streamed += segmenter.flush()
+    assert "".join(streamed) == text
+    return synthesis_segments(text)

@@ -47,14 +47,19 @@ _NEGATIVE_RE = re.compile(r"(?:^|\s+)-(\d+)")
 _GROUPED_NUMBER_RE = re.compile(r"([0-9][0-9,]+[0-9])")
 _CLOCK_RE = re.compile(r"\b([01]?[0-9]|2[0-3]):([0-5][0-9])\b")
 _UNIT_RE = re.compile(r"\b([0-9]+(\.[0-9]+)?(m|km|km/h|ft|L|tbsp|tsp|h|min|s|°C|°F))\b")
+# The patterns that may start inside a run of digits start only at its first character: the
+# same matches as upstream's patterns, found in linear time (upstream's backtrack cubically on
+# a long run of digits: minutes for 4,000). Runs of more than LONG_DIGITS are read digit by digit.
 _POUNDS_BEFORE_RE = re.compile(r"£([0-9.,]*[0-9]+)")
-_POUNDS_AFTER_RE = re.compile(r"([0-9.,]*[0-9]+)£")
+_POUNDS_AFTER_RE = re.compile(r"(?<![0-9.,])([0-9.,]*[0-9])£")
 _DOLLARS_BEFORE_RE = re.compile(r"\$([0-9.,]*[0-9]+)")
-_DOLLARS_AFTER_RE = re.compile(r"([(0-9.,]*[0-9]+)\$")
-_DECIMAL_RE = re.compile(r"([0-9]+\.\s*[0-9]+)")
-_FRACTION_RE = re.compile(r"([0-9]+/[0-9]+)")
-_ORDINAL_SUFFIX_RE = re.compile(r"[0-9]+(st|nd|rd|th)")
+_DOLLARS_AFTER_RE = re.compile(r"(?<![(0-9.,])([(0-9.,]*[0-9])\$")
+_DECIMAL_RE = re.compile(r"(?<![0-9])([0-9]+\.\s*[0-9]+)")
+_FRACTION_RE = re.compile(r"(?<![0-9])([0-9]+/[0-9]+)")
+_ORDINAL_SUFFIX_RE = re.compile(r"(?<![0-9])[0-9]+(st|nd|rd|th)")
 _INTEGER_RE = re.compile(r"[0-9]+")
+LONG_DIGITS = 100
+_LONG_DIGITS_RE = re.compile(f"[0-9]{{{LONG_DIGITS + 1},}}")
 _NOT_SPEAKABLE_RE = re.compile(r"[^ A-Za-z'.,?!\-]")
 _INNER_CAPITAL_RE = re.compile(r"(?<!^)(?<!\s)([A-Z])")
 
@@ -224,6 +229,7 @@ def _integer(m: re.Match) -> str:
 
 def expand_english(text: str) -> str:
     """Spell out numbers and symbols and keep only what the English g2p reads (upstream's order)."""
+    text = _LONG_DIGITS_RE.sub(lambda m: " ".join(m.group(0)), text)  # no number has a name that long
     text = _LIST_ORDINAL_RE.sub(_list_ordinal, text)
     while _ARITHMETIC_RE.search(text):
         text = _ARITHMETIC_RE.sub(_arithmetic, text)
