@@ -87,6 +87,13 @@ def audio_headers(encoder: Encoder) -> dict[str, str]:
     return {"X-Sample-Rate": str(encoder.output_rate), "Cache-Control": "no-store"}
 
 
+def whole_file(pcm: np.ndarray, sample_rate: int, fmt: str, headers: dict[str, str] | None = None) -> Response:
+    """``pcm`` as one file in ``fmt``, with its headers."""
+    info = Encoder(fmt, sample_rate)  # the format's content type and rate (no codec is opened)
+    return Response(encode(pcm, sample_rate, fmt), media_type=info.content_type,
+                    headers={**audio_headers(info), **(headers or {})})
+
+
 async def encoded(events: AsyncIterator[Event], encoder: Encoder) -> AsyncIterator[bytes]:
     """The audio of ``events`` in ``encoder``'s format, each part as soon as it is encoded."""
     if head := encoder.start():
@@ -134,9 +141,7 @@ async def whole_audio(request: Request, job: Job, fmt: str, headers: dict[str, s
         return Response(status_code=CLIENT_GONE)
     finally:
         await job.close()
-    encoder = open_encoder(fmt, voice.sample_rate)
-    return Response(encode(pcm, voice.sample_rate, fmt), media_type=encoder.content_type,
-                    headers={**audio_headers(encoder), **(headers or {})})
+    return whole_file(pcm, voice.sample_rate, fmt, headers)
 
 
 def sse(data: dict) -> bytes:

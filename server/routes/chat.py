@@ -8,15 +8,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.audio import encode, open_encoder
 from server.pipeline import ClientGone, run_until_disconnect
 from server.responses import (
     CLIENT_GONE,
-    audio_headers,
     chat_events,
     event_stream,
     service,
     stream_audio,
+    whole_file,
 )
 from server.schemas import AUDIO_RESPONSE, ChatRequest, HealthResponse, RequestCounters, SpeakerInfo
 
@@ -67,9 +66,7 @@ async def chat2audio(body: ChatRequest, request: Request) -> Response:
         return Response(status_code=CLIENT_GONE)
     finally:
         await job.close()
-    encoder = open_encoder(fmt, spoken.sample_rate)
-    return Response(encode(spoken.pcm, spoken.sample_rate, fmt), media_type=encoder.content_type,
-                    headers={**audio_headers(encoder), "X-Reply-Text": quote(spoken.text, safe="")})
+    return whole_file(spoken.pcm, spoken.sample_rate, fmt, {"X-Reply-Text": quote(spoken.text, safe="")})
 
 
 @router.get("/speakers", response_model=list[SpeakerInfo], summary="The speakers of the config",
