@@ -46,6 +46,15 @@ CURRENCIES: tuple[tuple[str, str], ...] = (
 CODE_WORDS = ("号码", "编号", "房间号", "房号", "门牌号", "尾号", "工号", "学号", "账号", "帐号", "单号", "车次",
               "航班", "邮编", "密码", "验证码", "代码", "电话", "手机", "分机", "热线", "客服", "拨打", "请打", "号",
               "QQ", "ID", "Room", "room")
+# An amount or a code? A bare number of 5+ digits is a code (10086, read digit by digit) unless it
+# is round (a multiple of 1000: 15000, 1400000000) or one of these words is right before it (maybe
+# with 是/为/了/: between) or right after it; then it is an amount (月薪15000 -> 月薪一万五千). The
+# words also make a year-like 4-digit number an amount (一共2000字 -> 两千字, not 二零零零). A code
+# word (CODE_WORDS) is read first and wins: 拨打10000 and 邮编100000 stay codes.
+AMOUNT_WORDS_BEFORE = ("约", "大概", "将近", "接近", "超过", "多达", "高达", "达到", "不到", "不足", "至少", "最多",
+                       "一共", "总共", "共计", "共有", "总计", "合计", "累计", "数量", "人口", "人数", "月薪", "年薪",
+                       "薪水", "工资", "收入", "价格", "售价", "总价", "成本", "预算", "余额", "金额", "销量", "价值")
+AMOUNT_WORDS_AFTER = ("左右", "以上", "以下", "上下", "之多", "出头")
 TEMPERATURE_UNITS = (("℃", "摄氏度"), ("°C", "摄氏度"), ("摄氏度", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
                      ("华氏度", "华氏度"), ("度", "度"), ("°", "度"))
 SYMBOLS = (("&", "和"), ("@", "艾特"), ("‰", "千分号"), ("№", "第"))
@@ -217,12 +226,20 @@ def _letters_and_digits(m: re.Match) -> str:
     return digits(number) if len(number) >= 3 else plain(number)
 
 
+def _amount_context(m: re.Match) -> bool:
+    """Whether a word around the number says it is an amount (AMOUNT_WORDS_BEFORE / _AFTER)."""
+    before = re.sub(r"(?:是|为|了|:|：|\s)+$", "", m.string[:m.start()])
+    return before.endswith(AMOUNT_WORDS_BEFORE) or m.string[m.end():].startswith(AMOUNT_WORDS_AFTER)
+
+
 def _number(m: re.Match) -> str:
     sign, number = m.group(1), m.group(2)
     bare = number.replace(",", "")
     if "," not in number and "." not in number:
         if bare.startswith("0") and len(bare) > 1:
             return signed(sign) + digits(bare)  # 007, 0571: a code
+        if len(bare) >= 4 and (_amount_context(m) or (len(bare) >= 5 and bare.endswith("000"))):
+            return signed(sign) + measure(bare)  # an amount (see AMOUNT_WORDS_BEFORE): 一万五千, 两千
         if len(bare) >= 5 or (len(bare) == 4 and 1900 <= int(bare) <= 2099 and not sign):
             return signed(sign) + read_digits(bare, alt_one=len(bare) >= 5)  # a code, or a year: 二零二四
     return signed(sign) + plain(number)
@@ -332,7 +349,8 @@ RULES: tuple[Rule, ...] = (
          (("abc123", "abc幺二三"), ("A3B7C9", "A三B七C九"), ("PS5", "PS五"), ("7B", "七B"), ("iPhone15", "iPhone十五"))),
     Rule("number", re.compile(r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)"), _number,
          (("42", "四十二"), ("-15", "负十五"), ("0.5", "零点五"), ("1,000,000", "一百万"), ("2024", "二零二四"),
-          ("10086", "幺零零八六"), ("007", "零零七"), ("3.14159", "三点一四一五九"))),
+          ("10086", "幺零零八六"), ("007", "零零七"), ("3.14159", "三点一四一五九"), ("15000", "一万五千"),
+          ("月薪15300", "月薪一万五千三百"), ("超过2000", "超过两千"), ("12345左右", "一万二千三百四十五左右"))),
     Rule("symbols said as words", re.compile(_alternatives(dict(SYMBOLS))), _symbol, (("A&B", "A和B"),)),
 )
 
