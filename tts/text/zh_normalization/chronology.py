@@ -18,8 +18,9 @@ def _clock_part(digits: str) -> str:
     return DIGIT_CHARS[0] + out if digits.startswith("0") else out
 
 
-def _clock(hour: str, minute: str, second: str | None, half_if: str) -> str:
-    out = f"{read_number(hour)}点"
+def _clock(hour: str, minute: str, second: str | None, half_if: str, spoken: bool = False) -> str:
+    said_hour = read_number(hour)
+    out = f"{'两' if spoken and said_hour == '二' else said_hour}点"
     if minute.lstrip("0"):
         # upstream tests the FIRST time's minute for "半" in both halves of a range
         out += "半" if int(half_if) == 30 else f"{_clock_part(minute)}分"
@@ -28,11 +29,15 @@ def _clock(hour: str, minute: str, second: str | None, half_if: str) -> str:
     return out
 
 
-def sub_time(m: re.Match) -> str:
-    """"9:30" -> 九点半, "10:05:07" -> 十点零五分零七秒; ranges join with 至."""
-    out = _clock(m.group(1), m.group(2), m.group(4), m.group(2))
+def sub_time(m: re.Match, spoken: bool = False) -> str:
+    """"9:30" -> 九点半, "10:05:07" -> 十点零五分零七秒; ranges join with 至. ``spoken``: as a
+    speaker says it rather than as upstream does: 2 o'clock is 两点, and the second time of a range
+    is 半 only when both minutes are 30 (upstream tests the first's only: "8:30-9:15" is 九点半
+    there, here 九点十五分; "14:00-16:30" stays 十六点三十分 as the goldens have it)."""
+    out = _clock(m.group(1), m.group(2), m.group(4), m.group(2), spoken)
     if len(m.groups()) > 5:
-        out += "至" + _clock(m.group(6), m.group(7), m.group(9), m.group(2))
+        second_half_if = m.group(2) if not spoken or m.group(7) == "30" else "0"
+        out += "至" + _clock(m.group(6), m.group(7), m.group(9), second_half_if, spoken)
     return out
 
 

@@ -55,6 +55,12 @@ AMOUNT_WORDS_BEFORE = ("约", "大概", "将近", "接近", "超过", "多达", 
                        "一共", "总共", "共计", "共有", "总计", "合计", "累计", "数量", "人口", "人数", "月薪", "年薪",
                        "薪水", "工资", "收入", "价格", "售价", "总价", "成本", "预算", "余额", "金额", "销量", "价值")
 AMOUNT_WORDS_AFTER = ("左右", "以上", "以下", "上下", "之多", "出头")
+# Measure words after which a number is a count (2 -> 两): upstream's list (numbers.QUANTIFIERS)
+# without 更 and 出 (after a number far more often 更新/更好 and 出来/出现 than a night watch or a
+# play), with common ones it lacks; 次 not in 次方 (a power) or 次元 (二次元). 年 in 年级 is a grade:
+# 2年级 is 二年级, not 两年级 (see _MEASURE_RE).
+MEASURE_WORDS_ADDED = ("次(?![方元])", "遍", "种", "款", "倍", "份", "部", "节")
+MEASURE_WORDS_DROPPED = ("更", "出")
 TEMPERATURE_UNITS = (("℃", "摄氏度"), ("°C", "摄氏度"), ("摄氏度", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
                      ("华氏度", "华氏度"), ("度", "度"), ("°", "度"))
 SYMBOLS = (("&", "和"), ("@", "艾特"), ("‰", "千分号"), ("№", "第"))
@@ -112,6 +118,10 @@ _UNIT_TABLE = dict(UNITS)
 _UNIT_RE = _alternatives(_UNIT_TABLE)
 _CURRENCY_TABLE = dict(CURRENCIES)
 _TEMPERATURE_TABLE = dict(TEMPERATURE_UNITS)
+# QUANTIFIERS is one alternation "(a|b|(千|毫)克|...)": split at "|" and joined again it is the same
+# pattern, less the dropped top-level words
+_MEASURE_RE = ("(?!年级)(" + "|".join(MEASURE_WORDS_ADDED) + "|"
+               + "|".join(w for w in QUANTIFIERS[1:-1].split("|") if w not in MEASURE_WORDS_DROPPED) + ")")
 _FOLD = str.maketrans({c: chr(ord(c) - 0xFEE0) for c in FULL_WIDTH_FOLDED})
 
 
@@ -221,6 +231,13 @@ def _quantity(m: re.Match) -> str:
     return f"{signed(m.group(1))}{measure(m.group(2))}{m.group(3)}"
 
 
+def _version(m: re.Match) -> str:
+    """A dotted version as upstream reads it (digit by digit: 3.11.4 -> 三点一一点四), but its major
+    number as a number: 17.2.1 is 十七点二点一, not 一七点二点一."""
+    major, rest = m.group(1).split(".", 1)
+    return plain(major) + "点" + sub_version(re.match(r"(.*)", rest))
+
+
 def _letters_and_digits(m: re.Match) -> str:
     number = m.group(0)
     return digits(number) if len(number) >= 3 else plain(number)
@@ -287,8 +304,10 @@ RULES: tuple[Rule, ...] = (
     Rule("month/day (a day after the 12th, or written with two digits)", re.compile(
         r"(?<![\d/.])(1[0-2]|0[1-9]|[1-9])/(1[3-9]|2\d|3[01]|0[1-9])(?![\d/.])"), _month_day,
          (("12/31", "十二月三十一日"), ("5/20", "五月二十日"), ("03/08", "三月八日"))),
-    Rule("clock time range", RE_TIME_RANGE, sub_time, (("14:00-16:30", "十四点至十六点三十分"),)),
-    Rule("clock time", RE_TIME, sub_time, (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"))),
+    Rule("clock time range", RE_TIME_RANGE, lambda m: sub_time(m, spoken=True),
+         (("14:00-16:30", "十四点至十六点三十分"), ("8:30-9:15", "八点半至九点十五分"))),
+    Rule("clock time", RE_TIME, lambda m: sub_time(m, spoken=True),
+         (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"), ("2:30", "两点半"), ("12:00", "十二点"))),
     Rule("score", re.compile(r"(?<![\d:.])(\d{1,3})[:：](\d{1,3})(?![\d:])"), _score,
          (("3:2", "三比二"), ("比分是2：1", "比分是二比一"))),
     Rule("mobile phone number", RE_MOBILE, sub_mobile, (("13812345678", "幺三八幺二三四五六七八"),)),
@@ -319,8 +338,8 @@ RULES: tuple[Rule, ...] = (
     Rule("fraction", re.compile(r"(?<![\d/.])([-−])?(\d+)/(\d+)(?![\d/])"), _fraction,
          (("3/4", "四分之三"), ("2/3", "三分之二"), ("90/100", "一百分之九十"))),
     Rule("range", re.compile(
-        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + QUANTIFIERS + r")?"), _range,
-         (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"))),
+        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + _MEASURE_RE + r")?"), _range,
+         (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"), ("2-3次", "两到三次"))),
     Rule("ordinal", re.compile(r"第\s?(\d+)"), _ordinal, (("第1名", "第一名"), ("第2", "第二"))),
     Rule("English ordinal", re.compile(r"(?<![\dA-Za-z])(\d+)(?:st|nd|rd|th)(?![A-Za-z])"), _ordinal,
          (("1st", "第一"), ("23rd", "第二十三"))),
@@ -333,18 +352,22 @@ RULES: tuple[Rule, ...] = (
     Rule("month and day", re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])月(?:(3[01]|[12]\d|0?[1-9])([日号]))?"),
          lambda m: f"{read_cardinal(m.group(1))}月" + (f"{read_cardinal(m.group(2))}{m.group(3)}" if m.group(2) else ""),
          (("12月25日", "十二月二十五日"), ("2月", "二月"), ("3月5号", "三月五号"))),
-    Rule("hour of the day", re.compile(r"(?<![\d.])(1\d|2[0-4]|0?\d)点(?![\d])"), lambda m: f"{measure(m.group(1))}点",
-         (("下午2点", "下午两点"), ("3点开会", "三点开会"))),
+    Rule("hour of the day", re.compile(r"(?<![\d.])(1\d|2[0-4]|0?\d)点(?!\d(?!\d?分))"),
+         lambda m: f"{measure(m.group(1))}点",
+         (("下午2点", "下午两点"), ("3点开会", "三点开会"), ("2点15分", "两点十五分"))),
     Rule("arithmetic", _EXPRESSION, _arithmetic,
          (("1+2=3", "一加二等于三"), ("3×4=12", "三乘四等于十二"), ("x²+y²=1", "x的二次方加y的二次方等于一"),
           ("Wi-Fi", "Wi-Fi"))),
     Rule("power", RE_POWER, sub_power, (("x²", "x的二次方"),)),
     Rule("number before 多/余/几", re.compile(r"(\d+(?:,\d{3})*)(多|余|几)"), _more,
          (("1000多行", "一千多行"), ("2万余", "两万余"), ("2000多人", "两千多人"))),
-    Rule("number before a measure word", re.compile(
-        r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})*(?:\.\d+)?)(" + QUANTIFIERS + r")"), _quantity,
-         (("3个", "三个"), ("2台", "两台"), ("25岁", "二十五岁"), ("-200元", "负二百元"), ("2000元", "两千元"))),
-    Rule("version", re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)"), sub_version, (("1.2.3", "一点二点三"),)),
+    Rule("number before a measure word (not the end of a version: 17.2.1更新)", re.compile(
+        r"(?:(?<![0-9A-Za-z.])([-−]))?" + _NOT_AFTER_DIGIT + r"(\d+(?:,\d{3})*(?:\.\d+)?)(" + _MEASURE_RE + r")"),
+         _quantity,
+         (("3个", "三个"), ("2台", "两台"), ("25岁", "二十五岁"), ("-200元", "负二百元"), ("2000元", "两千元"),
+          ("2次", "两次"), ("2节课", "两节课"), ("2年级", "二年级"), ("2次方", "二次方"), ("1.2.3出来", "一点二点三出来"))),
+    Rule("version", re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)"), _version,
+         (("1.2.3", "一点二点三"), ("17.2.1", "十七点二点一"))),
     Rule("digits touching Latin letters", re.compile(r"(?<=[A-Za-z])\d+(?!\.\d)|\d+(?=[A-Za-z])"), _letters_and_digits,
          (("abc123", "abc幺二三"), ("A3B7C9", "A三B七C九"), ("PS5", "PS五"), ("7B", "七B"), ("iPhone15", "iPhone十五"))),
     Rule("number", re.compile(r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)"), _number,
