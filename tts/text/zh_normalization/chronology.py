@@ -9,6 +9,11 @@ from .numbers import DIGIT_CHARS, read_cardinal, read_digits, read_number
 _CLOCK = r"([0-1]?[0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9]))?"
 RE_TIME = re.compile(_CLOCK)
 RE_TIME_RANGE = re.compile(_CLOCK + r"(~|-)" + _CLOCK)
+# Clock times as a speaker reads them (spoken.py): never the tail of a longer number (upstream reads
+# "24:00" as 2 and 4:00), and 24:00, the end of a day (营业时间8:00-24:00), is a time too.
+_SPOKEN_CLOCK = r"(?<![\d:.])([01]?[0-9]|2[0-3]|24(?=:00)):([0-5][0-9])(:([0-5][0-9]))?(?![\d:])"
+RE_SPOKEN_TIME = re.compile(_SPOKEN_CLOCK)
+RE_SPOKEN_TIME_RANGE = re.compile(_SPOKEN_CLOCK + r"\s?([~～\-—–])\s?" + _SPOKEN_CLOCK)
 RE_DATE = re.compile(r"(\d{4}|\d{2})年((0?[1-9]|1[0-2])月)?(((0?[1-9])|((1|2)[0-9])|30|31)([日号]))?")
 RE_DATE_NUMERIC = re.compile(r"(\d{4})([- /.])(0[1-9]|1[012])\2(0[1-9]|[12][0-9]|3[01])")
 

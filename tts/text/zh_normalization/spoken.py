@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .chronology import RE_TIME, RE_TIME_RANGE, sub_date, sub_numeric_date, sub_time
+from .chronology import RE_SPOKEN_TIME, RE_SPOKEN_TIME_RANGE, sub_date, sub_numeric_date, sub_time
 from .numbers import QUANTIFIERS, RE_POWER, read_cardinal, read_digits, read_number, sub_power, sub_version
 from .phonecode import RE_MOBILE, sub_mobile
 
@@ -162,6 +162,11 @@ def _month_day(m: re.Match) -> str:
     return f"{read_cardinal(m.group(1))}月{read_cardinal(m.group(2))}日"
 
 
+def _minutes(m: re.Match) -> str:
+    seconds = m.group(2).lstrip("0")
+    return f"{plain(m.group(1))}分" + (f"零{plain(seconds)}秒" if seconds else "钟")
+
+
 def _score(m: re.Match) -> str:
     return f"{plain(m.group(1))}比{plain(m.group(2))}"
 
@@ -304,10 +309,14 @@ RULES: tuple[Rule, ...] = (
     Rule("month/day (a day after the 12th, or written with two digits)", re.compile(
         r"(?<![\d/.])(1[0-2]|0[1-9]|[1-9])/(1[3-9]|2\d|3[01]|0[1-9])(?![\d/.])"), _month_day,
          (("12/31", "十二月三十一日"), ("5/20", "五月二十日"), ("03/08", "三月八日"))),
-    Rule("clock time range", RE_TIME_RANGE, lambda m: sub_time(m, spoken=True),
-         (("14:00-16:30", "十四点至十六点三十分"), ("8:30-9:15", "八点半至九点十五分"))),
-    Rule("clock time", RE_TIME, lambda m: sub_time(m, spoken=True),
-         (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"), ("2:30", "两点半"), ("12:00", "十二点"))),
+    Rule("clock time range", RE_SPOKEN_TIME_RANGE, lambda m: sub_time(m, spoken=True),
+         (("14:00-16:30", "十四点至十六点三十分"), ("8:30-9:15", "八点半至九点十五分"), ("8:00-24:00", "八点至二十四点"))),
+    Rule("clock time", RE_SPOKEN_TIME, lambda m: sub_time(m, spoken=True),
+         (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"), ("2:30", "两点半"), ("12:00", "十二点"),
+          ("24:00", "二十四点"))),
+    Rule("minutes and seconds past any hour (45:00; seconds written with a 0, as a score's never are)",
+         re.compile(r"(?<![\d:.])(2[5-9]|[3-9]\d|\d{3})[:：](0\d)(?![\d:])"), _minutes,
+         (("45:00", "四十五分钟"), ("90:05", "九十分零五秒"))),
     Rule("score", re.compile(r"(?<![\d:.])(\d{1,3})[:：](\d{1,3})(?![\d:])"), _score,
          (("3:2", "三比二"), ("比分是2：1", "比分是二比一"))),
     Rule("mobile phone number", RE_MOBILE, sub_mobile, (("13812345678", "幺三八幺二三四五六七八"),)),
