@@ -61,6 +61,12 @@ AMOUNT_WORDS_AFTER = ("左右", "以上", "以下", "上下", "之多", "出头"
 # 2年级 is 二年级, not 两年级 (see _MEASURE_RE).
 MEASURE_WORDS_ADDED = ("次(?![方元])", "遍", "种", "款", "倍", "份", "部", "节")
 MEASURE_WORDS_DROPPED = ("更", "出")
+# a hyphen between a number with one of these after it and another number is a range (1万-2万,
+# 100元-200元, 1月1日-12月31日: 到), never a minus sign, which a Chinese word can be before (余额是-200元)
+RANGE_AFTER = "万千百亿年月日号元块"
+# after a range of two years, these make it years, read digit by digit (2023-2024赛季); a bare
+# 2023-2024 stays a range of numbers
+YEAR_WORDS = ("年", "学年", "赛季", "财年", "年度", "届")
 TEMPERATURE_UNITS = (("℃", "摄氏度"), ("°C", "摄氏度"), ("摄氏度", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
                      ("华氏度", "华氏度"), ("度", "度"), ("°", "度"))
 SYMBOLS = (("&", "和"), ("@", "艾特"), ("‰", "千分号"), ("№", "第"))
@@ -303,6 +309,14 @@ RULES: tuple[Rule, ...] = (
          lambda m: sub_numeric_date(re.match(r"(\d{4})([- /.])(\d\d)\2(\d\d)",
                                              f"{m.group(1)}-{int(m.group(3)):02d}-{int(m.group(4)):02d}")),
          (("2023/12/31", "二零二三年十二月三十一日"), ("2024-1-5", "二零二四年一月五日"))),
+    Rule("range of years (2023-2024年, 2023-2024赛季)", re.compile(
+        r"(?<![\d.])((?:1[6-9]|20)\d\d)\s?[-~～—–]\s?((?:1[6-9]|20)\d\d)(?=\s?(?:" + _alternatives(YEAR_WORDS) + "))"),
+         lambda m: f"{read_digits(m.group(1))}到{read_digits(m.group(2))}",
+         (("2023-2024年", "二零二三到二零二四年"), ("2023~2024学年", "二零二三到二零二四学年"))),
+    Rule("hyphen or tilde after a number with a scale, date or money word (1万-2万, 1日-31日): 到",
+         re.compile(r"(?<=\d[" + RANGE_AFTER + r"])\s?[-~～—–]\s?(?=\d)"), lambda m: "到",
+         (("1万-2万", "一万到两万"), ("5千~8千", "五千到八千"), ("1月-3月", "一月到三月"), ("100元-200元", "一百元到二百元"),
+          ("1日-2024年12月31日", "一日到二零二四年十二月三十一日"))),
     Rule("year with 年, month, day", re.compile(
         r"(\d{4}|\d{2})年((0?[1-9]|1[0-2])月)?(((0?[1-9])|((1|2)[0-9])|30|31)([日号]))?"), sub_date,
          (("2026年11月22日", "二零二六年十一月二十二日"), ("98年", "九八年"))),
