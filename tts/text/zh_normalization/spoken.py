@@ -197,11 +197,12 @@ def _money(m: re.Match) -> str:
 
 
 def _temperature(m: re.Match) -> str:
+    """One temperature or a range: 20~25℃, or with the unit on both ends, 20℃~25℃ (said twice)."""
     sign = m.group(1) or m.group(2)
-    first, second, unit = m.group(3), m.group(5), _TEMPERATURE_TABLE[m.group(6)]
+    first, first_unit, second, unit = m.group(3), m.group(4), m.group(6), _TEMPERATURE_TABLE[m.group(7)]
     said = f"{signed(sign, '零下')}{plain(first)}"
     if second is not None:
-        said += f"到{signed(m.group(4), '零下')}{plain(second)}"
+        said += f"{_TEMPERATURE_TABLE[first_unit] if first_unit else ''}到{signed(m.group(5), '零下')}{plain(second)}"
     return said + unit
 
 
@@ -346,10 +347,11 @@ RULES: tuple[Rule, ...] = (
          _money, (("¥199", "一百九十九元"), ("$19.99", "十九点九九美元"), ("¥100元", "一百元"),
                   ("US$5万", "五万美元"), ("€1,200", "一千二百欧元"))),
     Rule("temperature", re.compile(
-        _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?[~～\-—至到]\s?([-−])?(" + _NUM + r"))?\s?("
-        + _TEMP_UNIT_RE + r")"), _temperature,
+        _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?(" + _TEMP_UNIT_RE + r")?\s?[~～\-—至到]\s?([-−]|零下)?("
+        + _NUM + r"))?\s?(" + _TEMP_UNIT_RE + r")"), _temperature,
          (("-8℃", "零下八摄氏度"), ("100℃", "一百摄氏度"), ("36.5°C", "三十六点五摄氏度"),
-          ("20~25℃", "二十到二十五摄氏度"), ("100摄氏度", "一百摄氏度"), ("98.6°F", "九十八点六华氏度"))),
+          ("20~25℃", "二十到二十五摄氏度"), ("100摄氏度", "一百摄氏度"), ("98.6°F", "九十八点六华氏度"),
+          ("20℃~25℃", "二十摄氏度到二十五摄氏度"), ("-3℃~-5℃", "零下三摄氏度到零下五摄氏度"))),
     Rule("number with a unit", re.compile(
         _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?[~～\-—至到]\s?(" + _NUM + r"))?\s?(" + _UNIT_RE + r")"
         + _LATIN_AFTER), _unit,
