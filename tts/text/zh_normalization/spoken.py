@@ -298,6 +298,9 @@ _LATIN_AFTER = r"(?![A-Za-z])"
 RULES: tuple[Rule, ...] = (
     Rule("full-width letters, digits and signs folded to ASCII", re.compile(f"[{FULL_WIDTH_FOLDED}]+"), _fold,
          (("全角ＡＢＣ和１２３", "全角ABC和一百二十三"), ("啊～好累呀～", "啊~好累呀~"))),
+    Rule("list bullet ('-', '*' or '•' and a space at the start of a line): not said (was 减)",
+         re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE), lambda m: "",
+         (("- 苹果 3个\n- 香蕉 2根", "苹果 三个\n香蕉 两根"), ("* 牛奶", "牛奶"), ("-5度", "零下五度"))),
     Rule("e-mail address", re.compile(r"([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email,
          (("test@example.com", "test 艾特 example 点 com"),
           ("xiao_ming2024@qq.com", "xiao 下划线 ming 二零二四 艾特 qq 点 com"))),
