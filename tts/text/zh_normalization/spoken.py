@@ -67,6 +67,12 @@ RANGE_AFTER = "万千百亿年月日号元块"
 # after a range of two years, these make it years, read digit by digit (2023-2024赛季); a bare
 # 2023-2024 stays a range of numbers
 YEAR_WORDS = ("年", "学年", "赛季", "财年", "年度", "届")
+# Two numbers joined by a hyphen are a range (3-5个: 三到五个) unless one of these words, right
+# before them (maybe with 是/为/: between) or right after, says they are a score: 比分是2-1, 以2-1获胜
+# (二比一)
+SCORE_WORDS_BEFORE = ("比分", "打成", "战成", "定格在", "比分定格在")
+SCORE_WORDS_AFTER = ("获胜", "取胜", "胜出", "战胜", "击败", "力克", "大胜", "险胜", "完胜", "战平", "逆转", "告负",
+                     "落败", "负于", "输给", "赢下", "赢了", "输了", "的比分")
 TEMPERATURE_UNITS = (("℃", "摄氏度"), ("°C", "摄氏度"), ("摄氏度", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
                      ("华氏度", "华氏度"), ("度", "度"), ("°", "度"))
 SYMBOLS = (("&", "和"), ("@", "艾特"), ("‰", "千分号"), ("№", "第"))
@@ -171,6 +177,14 @@ def _month_day(m: re.Match) -> str:
 def _minutes(m: re.Match) -> str:
     seconds = m.group(2).lstrip("0")
     return f"{plain(m.group(1))}分" + (f"零{plain(seconds)}秒" if seconds else "钟")
+
+
+def _hyphen_score(m: re.Match) -> str:
+    """A score where SCORE_WORDS_BEFORE / _AFTER say it is one; else left for the range rule."""
+    before = re.sub(r"(?:是|为|:|：|\s)+$", "", m.string[:m.start()])
+    if before.endswith(SCORE_WORDS_BEFORE) or m.string[m.end():].lstrip().startswith(SCORE_WORDS_AFTER):
+        return _score(m)
+    return m.group(0)
 
 
 def _score(m: re.Match) -> str:
@@ -365,6 +379,9 @@ RULES: tuple[Rule, ...] = (
          (("12.5%", "百分之十二点五"), ("-3%", "负百分之三"), ("5‰", "千分之五"), ("10%-20%", "百分之十到百分之二十"))),
     Rule("fraction", re.compile(r"(?<![\d/.])([-−])?(\d+)/(\d+)(?![\d/])"), _fraction,
          (("3/4", "四分之三"), ("2/3", "三分之二"), ("90/100", "一百分之九十"))),
+    Rule("score with a hyphen (the words around say it is one)", re.compile(
+        r"(?<![\d.:\-])(\d{1,3})\s?[-–—]\s?(\d{1,3})(?![\d.:\-])"), _hyphen_score,
+         (("比分是2-1", "比分是二比一"), ("以3-0获胜", "以三比零获胜"), ("2-3人", "两到三人"))),
     Rule("range", re.compile(
         r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + _MEASURE_RE + r")?"), _range,
          (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"), ("2-3次", "两到三次"))),
