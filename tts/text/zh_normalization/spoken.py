@@ -57,9 +57,9 @@ AMOUNT_WORDS_BEFORE = ("约", "大概", "将近", "接近", "超过", "多达", 
 AMOUNT_WORDS_AFTER = ("左右", "以上", "以下", "上下", "之多", "出头")
 # Measure words after which a number is a count (2 -> 两): upstream's list (numbers.QUANTIFIERS)
 # without 更 and 出 (after a number far more often 更新/更好 and 出来/出现 than a night watch or a
-# play), with common ones it lacks; 次 not in 次方 (a power) or 次元 (二次元). 年 in 年级 is a grade:
+# play: 出 only in 出戏), with common ones it lacks; 次 not in 次方 (a power) or 次元 (二次元). 年 in 年级 is a grade:
 # 2年级 is 二年级, not 两年级 (see _MEASURE_RE).
-MEASURE_WORDS_ADDED = ("次(?![方元])", "遍", "种", "款", "倍", "份", "部", "节")
+MEASURE_WORDS_ADDED = ("次(?![方元])", "遍", "种", "款", "倍", "份", "部", "节", "出(?=戏)")
 MEASURE_WORDS_DROPPED = ("更", "出")
 # a hyphen between a number with one of these after it and another number is a range (1万-2万,
 # 100元-200元, 1月1日-12月31日: 到), never a minus sign, which a Chinese word can be before (余额是-200元)
