@@ -58,6 +58,15 @@ def test_the_frontend_says_every_word_of_the_reading(category, language, given, 
     assert _latin(en) == _latin(expected)
 
 
+@pytest.mark.parametrize("given, expected", [
+    ("- 苹果 3个\n- 香蕉 2根", "苹果三个香蕉两根"),
+    ("清单：\n* 牛奶 1瓶\n* 面包 2个", "清单,牛奶一瓶面包两个"),
+    ("温差是\n-5度", "温差是零下五度")])
+def test_list_bullets_are_not_said(given, expected):
+    """A "-", "*" or "•" and a space at the start of a line is a list bullet, not 减."""
+    assert text_to_phones(given, language="zh").norm_text == expected
+
+
 @pytest.mark.parametrize("language, sentence, chinese", [
     ("zh", "我有3个苹果。", True), ("zh", "3×4=12", True), ("zh", "I have 3 apples.", False),
     ("auto", "我有3个apple。", True), ("auto", "I love 北京 so much.", False), ("en", "我有3个。", False)])

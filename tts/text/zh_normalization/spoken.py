@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .chronology import RE_TIME, RE_TIME_RANGE, sub_date, sub_numeric_date, sub_time
+from .chronology import RE_SPOKEN_TIME, RE_SPOKEN_TIME_RANGE, sub_date, sub_numeric_date, sub_time
 from .numbers import QUANTIFIERS, RE_POWER, read_cardinal, read_digits, read_number, sub_power, sub_version
 from .phonecode import RE_MOBILE, sub_mobile
 
@@ -46,6 +46,33 @@ CURRENCIES: tuple[tuple[str, str], ...] = (
 CODE_WORDS = ("号码", "编号", "房间号", "房号", "门牌号", "尾号", "工号", "学号", "账号", "帐号", "单号", "车次",
               "航班", "邮编", "密码", "验证码", "代码", "电话", "手机", "分机", "热线", "客服", "拨打", "请打", "号",
               "QQ", "ID", "Room", "room")
+# An amount or a code? A bare number of 5+ digits is a code (10086, read digit by digit) unless it
+# is round (a multiple of 1000: 15000, 1400000000) or one of these words is right before it (maybe
+# with 是/为/了/: between) or right after it; then it is an amount (月薪15000 -> 月薪一万五千). The
+# words also make a year-like 4-digit number an amount (一共2000字 -> 两千字, not 二零零零). A code
+# word (CODE_WORDS) is read first and wins: 拨打10000 and 邮编100000 stay codes.
+AMOUNT_WORDS_BEFORE = ("约", "大概", "将近", "接近", "超过", "多达", "高达", "达到", "不到", "不足", "至少", "最多",
+                       "一共", "总共", "共计", "共有", "总计", "合计", "累计", "数量", "人口", "人数", "月薪", "年薪",
+                       "薪水", "工资", "收入", "价格", "售价", "总价", "成本", "预算", "余额", "金额", "销量", "价值")
+AMOUNT_WORDS_AFTER = ("左右", "以上", "以下", "上下", "之多", "出头")
+# Measure words after which a number is a count (2 -> 两): upstream's list (numbers.QUANTIFIERS)
+# without 更 and 出 (after a number far more often 更新/更好 and 出来/出现 than a night watch or a
+# play: 出 only in 出戏), with common ones it lacks; 次 not in 次方 (a power) or 次元 (二次元). 年 in 年级 is a grade:
+# 2年级 is 二年级, not 两年级 (see _MEASURE_RE).
+MEASURE_WORDS_ADDED = ("次(?![方元])", "遍", "种", "款", "倍", "份", "部", "节", "出(?=戏)")
+MEASURE_WORDS_DROPPED = ("更", "出")
+# a hyphen between a number with one of these after it and another number is a range (1万-2万,
+# 100元-200元, 1月1日-12月31日: 到), never a minus sign, which a Chinese word can be before (余额是-200元)
+RANGE_AFTER = "万千百亿年月日号元块"
+# after a range of two years, these make it years, read digit by digit (2023-2024赛季); a bare
+# 2023-2024 stays a range of numbers
+YEAR_WORDS = ("年", "学年", "赛季", "财年", "年度", "届")
+# Two numbers joined by a hyphen are a range (3-5个: 三到五个) unless one of these words, right
+# before them (maybe with 是/为/: between) or right after, says they are a score: 比分是2-1, 以2-1获胜
+# (二比一)
+SCORE_WORDS_BEFORE = ("比分", "打成", "战成", "定格在", "比分定格在")
+SCORE_WORDS_AFTER = ("获胜", "取胜", "胜出", "战胜", "击败", "力克", "大胜", "险胜", "完胜", "战平", "逆转", "告负",
+                     "落败", "负于", "输给", "赢下", "赢了", "输了", "的比分")
 TEMPERATURE_UNITS = (("℃", "摄氏度"), ("°C", "摄氏度"), ("摄氏度", "摄氏度"), ("℉", "华氏度"), ("°F", "华氏度"),
                      ("华氏度", "华氏度"), ("度", "度"), ("°", "度"))
 SYMBOLS = (("&", "和"), ("@", "艾特"), ("‰", "千分号"), ("№", "第"))
@@ -103,6 +130,10 @@ _UNIT_TABLE = dict(UNITS)
 _UNIT_RE = _alternatives(_UNIT_TABLE)
 _CURRENCY_TABLE = dict(CURRENCIES)
 _TEMPERATURE_TABLE = dict(TEMPERATURE_UNITS)
+# QUANTIFIERS is one alternation "(a|b|(千|毫)克|...)": split at "|" and joined again it is the same
+# pattern, less the dropped top-level words
+_MEASURE_RE = ("(?!年级)(" + "|".join(MEASURE_WORDS_ADDED) + "|"
+               + "|".join(w for w in QUANTIFIERS[1:-1].split("|") if w not in MEASURE_WORDS_DROPPED) + ")")
 _FOLD = str.maketrans({c: chr(ord(c) - 0xFEE0) for c in FULL_WIDTH_FOLDED})
 
 
@@ -143,6 +174,19 @@ def _month_day(m: re.Match) -> str:
     return f"{read_cardinal(m.group(1))}月{read_cardinal(m.group(2))}日"
 
 
+def _minutes(m: re.Match) -> str:
+    seconds = m.group(2).lstrip("0")
+    return f"{plain(m.group(1))}分" + (f"零{plain(seconds)}秒" if seconds else "钟")
+
+
+def _hyphen_score(m: re.Match) -> str:
+    """A score where SCORE_WORDS_BEFORE / _AFTER say it is one; else left for the range rule."""
+    before = re.sub(r"(?:是|为|:|：|\s)+$", "", m.string[:m.start()])
+    if before.endswith(SCORE_WORDS_BEFORE) or m.string[m.end():].lstrip().startswith(SCORE_WORDS_AFTER):
+        return _score(m)
+    return m.group(0)
+
+
 def _score(m: re.Match) -> str:
     return f"{plain(m.group(1))}比{plain(m.group(2))}"
 
@@ -167,11 +211,12 @@ def _money(m: re.Match) -> str:
 
 
 def _temperature(m: re.Match) -> str:
+    """One temperature or a range: 20~25℃, or with the unit on both ends, 20℃~25℃ (said twice)."""
     sign = m.group(1) or m.group(2)
-    first, second, unit = m.group(3), m.group(5), _TEMPERATURE_TABLE[m.group(6)]
+    first, first_unit, second, unit = m.group(3), m.group(4), m.group(6), _TEMPERATURE_TABLE[m.group(7)]
     said = f"{signed(sign, '零下')}{plain(first)}"
     if second is not None:
-        said += f"到{signed(m.group(4), '零下')}{plain(second)}"
+        said += f"{_TEMPERATURE_TABLE[first_unit] if first_unit else ''}到{signed(m.group(5), '零下')}{plain(second)}"
     return said + unit
 
 
@@ -212,9 +257,22 @@ def _quantity(m: re.Match) -> str:
     return f"{signed(m.group(1))}{measure(m.group(2))}{m.group(3)}"
 
 
+def _version(m: re.Match) -> str:
+    """A dotted version as upstream reads it (digit by digit: 3.11.4 -> 三点一一点四), but its major
+    number as a number: 17.2.1 is 十七点二点一, not 一七点二点一."""
+    major, rest = m.group(1).split(".", 1)
+    return plain(major) + "点" + sub_version(re.match(r"(.*)", rest))
+
+
 def _letters_and_digits(m: re.Match) -> str:
     number = m.group(0)
     return digits(number) if len(number) >= 3 else plain(number)
+
+
+def _amount_context(m: re.Match) -> bool:
+    """Whether a word around the number says it is an amount (AMOUNT_WORDS_BEFORE / _AFTER)."""
+    before = re.sub(r"(?:是|为|了|:|：|\s)+$", "", m.string[:m.start()])
+    return before.endswith(AMOUNT_WORDS_BEFORE) or m.string[m.end():].startswith(AMOUNT_WORDS_AFTER)
 
 
 def _number(m: re.Match) -> str:
@@ -223,6 +281,8 @@ def _number(m: re.Match) -> str:
     if "," not in number and "." not in number:
         if bare.startswith("0") and len(bare) > 1:
             return signed(sign) + digits(bare)  # 007, 0571: a code
+        if len(bare) >= 4 and (_amount_context(m) or (len(bare) >= 5 and bare.endswith("000"))):
+            return signed(sign) + measure(bare)  # an amount (see AMOUNT_WORDS_BEFORE): 一万五千, 两千
         if len(bare) >= 5 or (len(bare) == 4 and 1900 <= int(bare) <= 2099 and not sign):
             return signed(sign) + read_digits(bare, alt_one=len(bare) >= 5)  # a code, or a year: 二零二四
     return signed(sign) + plain(number)
@@ -252,6 +312,9 @@ _LATIN_AFTER = r"(?![A-Za-z])"
 RULES: tuple[Rule, ...] = (
     Rule("full-width letters, digits and signs folded to ASCII", re.compile(f"[{FULL_WIDTH_FOLDED}]+"), _fold,
          (("全角ＡＢＣ和１２３", "全角ABC和一百二十三"), ("啊～好累呀～", "啊~好累呀~"))),
+    Rule("list bullet ('-', '*' or '•' and a space at the start of a line): not said (was 减)",
+         re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE), lambda m: "",
+         (("- 苹果 3个\n- 香蕉 2根", "苹果 三个\n香蕉 两根"), ("* 牛奶", "牛奶"), ("-5度", "零下五度"))),
     Rule("e-mail address", re.compile(r"([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"), _email,
          (("test@example.com", "test 艾特 example 点 com"),
           ("xiao_ming2024@qq.com", "xiao 下划线 ming 二零二四 艾特 qq 点 com"))),
@@ -264,14 +327,28 @@ RULES: tuple[Rule, ...] = (
          lambda m: sub_numeric_date(re.match(r"(\d{4})([- /.])(\d\d)\2(\d\d)",
                                              f"{m.group(1)}-{int(m.group(3)):02d}-{int(m.group(4)):02d}")),
          (("2023/12/31", "二零二三年十二月三十一日"), ("2024-1-5", "二零二四年一月五日"))),
+    Rule("range of years (2023-2024年, 2023-2024赛季)", re.compile(
+        r"(?<![\d.])((?:1[6-9]|20)\d\d)\s?[-~～—–]\s?((?:1[6-9]|20)\d\d)(?=\s?(?:" + _alternatives(YEAR_WORDS) + "))"),
+         lambda m: f"{read_digits(m.group(1))}到{read_digits(m.group(2))}",
+         (("2023-2024年", "二零二三到二零二四年"), ("2023~2024学年", "二零二三到二零二四学年"))),
+    Rule("hyphen or tilde after a number with a scale, date or money word (1万-2万, 1日-31日): 到",
+         re.compile(r"(?<=\d[" + RANGE_AFTER + r"])\s?[-~～—–]\s?(?=\d)"), lambda m: "到",
+         (("1万-2万", "一万到两万"), ("5千~8千", "五千到八千"), ("1月-3月", "一月到三月"), ("100元-200元", "一百元到二百元"),
+          ("1日-2024年12月31日", "一日到二零二四年十二月三十一日"))),
     Rule("year with 年, month, day", re.compile(
         r"(\d{4}|\d{2})年((0?[1-9]|1[0-2])月)?(((0?[1-9])|((1|2)[0-9])|30|31)([日号]))?"), sub_date,
          (("2026年11月22日", "二零二六年十一月二十二日"), ("98年", "九八年"))),
     Rule("month/day (a day after the 12th, or written with two digits)", re.compile(
         r"(?<![\d/.])(1[0-2]|0[1-9]|[1-9])/(1[3-9]|2\d|3[01]|0[1-9])(?![\d/.])"), _month_day,
          (("12/31", "十二月三十一日"), ("5/20", "五月二十日"), ("03/08", "三月八日"))),
-    Rule("clock time range", RE_TIME_RANGE, sub_time, (("14:00-16:30", "十四点至十六点三十分"),)),
-    Rule("clock time", RE_TIME, sub_time, (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"))),
+    Rule("clock time range", RE_SPOKEN_TIME_RANGE, lambda m: sub_time(m, spoken=True),
+         (("14:00-16:30", "十四点至十六点三十分"), ("8:30-9:15", "八点半至九点十五分"), ("8:00-24:00", "八点至二十四点"))),
+    Rule("clock time", RE_SPOKEN_TIME, lambda m: sub_time(m, spoken=True),
+         (("9:30", "九点半"), ("06:05:09", "六点零五分零九秒"), ("2:30", "两点半"), ("12:00", "十二点"),
+          ("24:00", "二十四点"))),
+    Rule("minutes and seconds past any hour (45:00; seconds written with a 0, as a score's never are)",
+         re.compile(r"(?<![\d:.])(2[5-9]|[3-9]\d|\d{3})[:：](0\d)(?![\d:])"), _minutes,
+         (("45:00", "四十五分钟"), ("90:05", "九十分零五秒"))),
     Rule("score", re.compile(r"(?<![\d:.])(\d{1,3})[:：](\d{1,3})(?![\d:])"), _score,
          (("3:2", "三比二"), ("比分是2：1", "比分是二比一"))),
     Rule("mobile phone number", RE_MOBILE, sub_mobile, (("13812345678", "幺三八幺二三四五六七八"),)),
@@ -287,10 +364,11 @@ RULES: tuple[Rule, ...] = (
          _money, (("¥199", "一百九十九元"), ("$19.99", "十九点九九美元"), ("¥100元", "一百元"),
                   ("US$5万", "五万美元"), ("€1,200", "一千二百欧元"))),
     Rule("temperature", re.compile(
-        _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?[~～\-—至到]\s?([-−])?(" + _NUM + r"))?\s?("
-        + _TEMP_UNIT_RE + r")"), _temperature,
+        _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?(" + _TEMP_UNIT_RE + r")?\s?[~～\-—至到]\s?([-−]|零下)?("
+        + _NUM + r"))?\s?(" + _TEMP_UNIT_RE + r")"), _temperature,
          (("-8℃", "零下八摄氏度"), ("100℃", "一百摄氏度"), ("36.5°C", "三十六点五摄氏度"),
-          ("20~25℃", "二十到二十五摄氏度"), ("100摄氏度", "一百摄氏度"), ("98.6°F", "九十八点六华氏度"))),
+          ("20~25℃", "二十到二十五摄氏度"), ("100摄氏度", "一百摄氏度"), ("98.6°F", "九十八点六华氏度"),
+          ("20℃~25℃", "二十摄氏度到二十五摄氏度"), ("-3℃~-5℃", "零下三摄氏度到零下五摄氏度"))),
     Rule("number with a unit", re.compile(
         _NOT_AFTER_DIGIT + _SIGN + r"(" + _NUM + r")(?:\s?[~～\-—至到]\s?(" + _NUM + r"))?\s?(" + _UNIT_RE + r")"
         + _LATIN_AFTER), _unit,
@@ -301,9 +379,12 @@ RULES: tuple[Rule, ...] = (
          (("12.5%", "百分之十二点五"), ("-3%", "负百分之三"), ("5‰", "千分之五"), ("10%-20%", "百分之十到百分之二十"))),
     Rule("fraction", re.compile(r"(?<![\d/.])([-−])?(\d+)/(\d+)(?![\d/])"), _fraction,
          (("3/4", "四分之三"), ("2/3", "三分之二"), ("90/100", "一百分之九十"))),
+    Rule("score with a hyphen (the words around say it is one)", re.compile(
+        r"(?<![\d.:\-])(\d{1,3})\s?[-–—]\s?(\d{1,3})(?![\d.:\-])"), _hyphen_score,
+         (("比分是2-1", "比分是二比一"), ("以3-0获胜", "以三比零获胜"), ("2-3人", "两到三人"))),
     Rule("range", re.compile(
-        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + QUANTIFIERS + r")?"), _range,
-         (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"))),
+        r"(?<![\d.+\-×÷=])(" + _NUM + r")\s?[-~～—]\s?(" + _NUM + r")(?![\d.+\-×÷=])(" + _MEASURE_RE + r")?"), _range,
+         (("3-5个", "三到五个"), ("10~20", "十到二十"), ("2-3天", "两到三天"), ("2-3次", "两到三次"))),
     Rule("ordinal", re.compile(r"第\s?(\d+)"), _ordinal, (("第1名", "第一名"), ("第2", "第二"))),
     Rule("English ordinal", re.compile(r"(?<![\dA-Za-z])(\d+)(?:st|nd|rd|th)(?![A-Za-z])"), _ordinal,
          (("1st", "第一"), ("23rd", "第二十三"))),
@@ -316,23 +397,28 @@ RULES: tuple[Rule, ...] = (
     Rule("month and day", re.compile(r"(?<![\d.])(1[0-2]|0?[1-9])月(?:(3[01]|[12]\d|0?[1-9])([日号]))?"),
          lambda m: f"{read_cardinal(m.group(1))}月" + (f"{read_cardinal(m.group(2))}{m.group(3)}" if m.group(2) else ""),
          (("12月25日", "十二月二十五日"), ("2月", "二月"), ("3月5号", "三月五号"))),
-    Rule("hour of the day", re.compile(r"(?<![\d.])(1\d|2[0-4]|0?\d)点(?![\d])"), lambda m: f"{measure(m.group(1))}点",
-         (("下午2点", "下午两点"), ("3点开会", "三点开会"))),
+    Rule("hour of the day", re.compile(r"(?<![\d.])(1\d|2[0-4]|0?\d)点(?!\d(?!\d?分))"),
+         lambda m: f"{measure(m.group(1))}点",
+         (("下午2点", "下午两点"), ("3点开会", "三点开会"), ("2点15分", "两点十五分"))),
     Rule("arithmetic", _EXPRESSION, _arithmetic,
          (("1+2=3", "一加二等于三"), ("3×4=12", "三乘四等于十二"), ("x²+y²=1", "x的二次方加y的二次方等于一"),
           ("Wi-Fi", "Wi-Fi"))),
     Rule("power", RE_POWER, sub_power, (("x²", "x的二次方"),)),
     Rule("number before 多/余/几", re.compile(r"(\d+(?:,\d{3})*)(多|余|几)"), _more,
          (("1000多行", "一千多行"), ("2万余", "两万余"), ("2000多人", "两千多人"))),
-    Rule("number before a measure word", re.compile(
-        r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})*(?:\.\d+)?)(" + QUANTIFIERS + r")"), _quantity,
-         (("3个", "三个"), ("2台", "两台"), ("25岁", "二十五岁"), ("-200元", "负二百元"), ("2000元", "两千元"))),
-    Rule("version", re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)"), sub_version, (("1.2.3", "一点二点三"),)),
+    Rule("number before a measure word (not the end of a version: 17.2.1更新)", re.compile(
+        r"(?:(?<![0-9A-Za-z.])([-−]))?" + _NOT_AFTER_DIGIT + r"(\d+(?:,\d{3})*(?:\.\d+)?)(" + _MEASURE_RE + r")"),
+         _quantity,
+         (("3个", "三个"), ("2台", "两台"), ("25岁", "二十五岁"), ("-200元", "负二百元"), ("2000元", "两千元"),
+          ("2次", "两次"), ("2节课", "两节课"), ("2年级", "二年级"), ("2次方", "二次方"), ("1.2.3出来", "一点二点三出来"))),
+    Rule("version", re.compile(r"((\d+)(\.\d+)(\.\d+)?(\.\d+)+)"), _version,
+         (("1.2.3", "一点二点三"), ("17.2.1", "十七点二点一"))),
     Rule("digits touching Latin letters", re.compile(r"(?<=[A-Za-z])\d+(?!\.\d)|\d+(?=[A-Za-z])"), _letters_and_digits,
          (("abc123", "abc幺二三"), ("A3B7C9", "A三B七C九"), ("PS5", "PS五"), ("7B", "七B"), ("iPhone15", "iPhone十五"))),
     Rule("number", re.compile(r"(?:(?<![0-9A-Za-z.])([-−]))?(\d+(?:,\d{3})+(?:\.\d+)?|\d*\.\d+|\d+)"), _number,
          (("42", "四十二"), ("-15", "负十五"), ("0.5", "零点五"), ("1,000,000", "一百万"), ("2024", "二零二四"),
-          ("10086", "幺零零八六"), ("007", "零零七"), ("3.14159", "三点一四一五九"))),
+          ("10086", "幺零零八六"), ("007", "零零七"), ("3.14159", "三点一四一五九"), ("15000", "一万五千"),
+          ("月薪15300", "月薪一万五千三百"), ("超过2000", "超过两千"), ("12345左右", "一万二千三百四十五左右"))),
     Rule("symbols said as words", re.compile(_alternatives(dict(SYMBOLS))), _symbol, (("A&B", "A和B"),)),
 )
 
