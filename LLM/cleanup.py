@@ -7,12 +7,13 @@ space (a line break wins over spaces); whitespace at the start and end and befor
 punctuation is dropped. A group never closed (an aside the LLM did not finish) drops only the rest of
 its own sentence: from the next sentence end (。！？!?… or a line break) on the text is spoken again,
 that end mark included when something was spoken before it. A "*" between two digits (5*3, 5 * 3) is
-a times sign, not an aside: it stays, for the Chinese reading (五乘三).
+a times sign, not an aside: it stays, for the Chinese reading (五乘三). A "*" that starts a line and
+is followed by a space is a list bullet: it alone is dropped ("* 牛奶 1瓶" -> "牛奶 1瓶").
 
 ``SpeechCleaner`` does the same incrementally on a stream of pieces: feeding any split of a text
 piece by piece and then calling ``flush`` gives exactly ``clean_for_speech`` of the whole text.
 Text is released as soon as it is known to be spoken; only whitespace (until the next kept
-character), a "*" after a digit (until the next character) and the text from an open group's opener
+character), a "*" after a digit or at a line's start (until the next character) and the text from an open group's opener
 on are held back; if the group is never closed, ``flush`` releases what follows its sentence end.
 """
 
@@ -69,6 +70,8 @@ class SpeechCleaner:
         self._digit = False  # the last character released is a digit, and only spaces came since
         self._pending_space = ""  # "", " " or "\n": whitespace waiting for the next kept character
         self._started = False  # any character released yet
+        self._line_start = True  # nothing kept on this line yet
+        self._bullet = False  # after a "*" at a line's start: a list bullet if a space follows
 
     def feed(self, piece: str) -> str:
         """Take the next piece of the reply; return the newly released speakable text (may be "")."""
@@ -91,12 +94,21 @@ class SpeechCleaner:
             for ch in held[end.start() if self._started else end.end():]:  # may open another group
                 self._step(ch, out)
         self._times = None  # a "*" after a digit at the very end opens an empty aside
+        self._bullet = False  # so does a "*" alone at the start of the last line
+        self._line_start = True
         self._digit = False
         self._pending_space = ""
         self._started = False
         return "".join(out)
 
     def _step(self, ch: str, out: list[str]) -> None:
+        if self._bullet:
+            self._bullet = False
+            if ch in " \t":  # "* item": a list bullet, dropped; the item is spoken
+                return
+            self._open.append("*")  # "*笑*" at a line's start: an aside
+            self._held = ["*"]
+            self._line_start = False
         if self._times is not None:
             if ch in " \t":
                 self._times = " "
@@ -121,16 +133,21 @@ class SpeechCleaner:
         if ch == "*" and self._digit:
             self._times = ""
             return
+        if ch == "*" and self._line_start:
+            self._bullet = True
+            return
         if ch.isspace():
             if ch in _LINE_BREAKS:
                 self._pending_space = "\n"
                 self._digit = False
+                self._line_start = True
             elif not self._pending_space:
                 self._pending_space = " "
             return
         if ch in _GROUPS:
             self._open.append(_GROUPS[ch])
             self._held = [ch]
+            self._line_start = False
         elif ch not in _STRAY_CLOSERS and not _unspeakable(ch):
             self._release(ch, out)
             return
@@ -141,6 +158,7 @@ class SpeechCleaner:
             out.append(self._pending_space)
         self._pending_space = ""
         self._started = True
+        self._line_start = False
         self._digit = ch.isdecimal()
         out.append(ch)
 

@@ -60,6 +60,9 @@ CASES = [
     ("零宽\u200b字符\ufeff和控制\x17字符", "零宽字符和控制字符"),
     ("坏字节\ufffd不读", "坏字节不读"),
     ("温度是30°C，数学1+1=2。", "温度是30°C，数学1+1=2。"),
+    ("清单：\n* 牛奶 1瓶\n* 面包 2个", "清单：\n牛奶 1瓶\n面包 2个"),  # list bullets, not an aside
+    ("  * 第一点\n\t*\t第二点*眨眼*", "第一点\n第二点"),
+    ("*挥手* 你好\n*笑 再见", "你好"),  # at a line's start without a space: asides
 ]
 
 
@@ -108,7 +111,7 @@ def test_random_small_pieces_give_the_same_result(text, spoken):
 def test_random_texts_of_markers_give_the_same_result_whole_and_in_pieces():
     rng = random.Random(1)
     for _ in range(2000):
-        text = "".join(rng.choice("你好。！…\n *（）【】53a") for _ in range(rng.randint(0, 14)))
+        text = "".join(rng.choice("你好。！…\n \t*（）【】53a") for _ in range(rng.randint(0, 14)))
         assert fed_in_random_pieces(text, rng) == clean_for_speech(text), text
 
 
