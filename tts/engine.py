@@ -420,6 +420,8 @@ class TTSEngine:
                     yield part, None
         finally:
             tokens.close()
+        if cancel is not None and cancel.is_set():  # the scheduler ends a cancelled row's tokens early
+            return
         first = urgent and (vocoder is None or vocoder.sent == 0)
         with self._hold(first), torch.inference_mode():
             t4 = time.perf_counter()

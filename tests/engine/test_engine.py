@@ -169,6 +169,23 @@ def test_cancel_stops_synthesis_within_a_token(engine, voice):
     assert list(engine.stream("你好。", voice, seed=0, cancel=cancel)) == []
 
 
+@pytest.mark.parametrize("decoded", [[5, 6], []])
+def test_a_row_whose_tokens_end_for_a_cancel_is_not_rendered(engine, voice, monkeypatch, caplog, decoded):
+    import threading
+
+    cancel = threading.Event()
+
+    def tokens(row, cancel_, urgent_tokens=0):  # the scheduler ends a cancelled row's tokens early
+        yield from decoded
+        cancel.set()
+
+    rendered = []
+    monkeypatch.setattr(engine, "_tokens", tokens)
+    monkeypatch.setattr(engine, "_render_whole", lambda *args: rendered.append(args) or np.zeros(9, np.float32))
+    assert list(engine.stream("你好。", voice, SynthesisOptions(max_tokens=40), seed=0, cancel=cancel)) == []
+    assert rendered == [] and "produced no tokens" not in caplog.text  # before: a render, or a false warning
+
+
 def test_cancel_does_not_change_an_uncancelled_result(engine, voice):
     import threading
 
