@@ -104,6 +104,9 @@ class Encoder:
         """Flush the encoder; the last bytes of the file."""
         return b""
 
+    def close(self) -> None:
+        """Free what the encoder holds (safe after ``finish`` and more than once)."""
+
 
 class _Collect(io.RawIOBase):
     """A write-only file that hands out what was written since the last ``take``."""
@@ -175,7 +178,14 @@ class AVEncoder(Encoder):
             tail = self._encode(self._resampler.resample_chunk(np.zeros(0, dtype=np.int16), last=True))
         tail += self._encode(None)
         self._container.close()
+        self._container = None
         return tail + (self._out.getvalue() if self.whole else self._out.take())
+
+    def close(self) -> None:
+        """Free the codec of an answer that ends before ``finish`` (a client gone, a failure)."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
 
 
 def open_encoder(fmt: str, sample_rate: int, whole: bool = False) -> Encoder:

@@ -101,7 +101,8 @@ def main(mode: str, argv: list[str] | None = None) -> int:
         if config.tts.preload_voices:
             SpeakerVoices({n: config.speaker(n) for n in config.speaker_names()}, models.engine).preload()
         app = create_app(config, mode=mode, demo=args.demo, models=models)
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None)
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None,
+                    timeout_graceful_shutdown=config.server.shutdown_grace_s)
     except VoiceUnavailable as exc:
         logger.error("cannot start: %s (tts.preload_voices is true)", exc)
         return EXIT_CONFIG

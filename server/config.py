@@ -77,6 +77,9 @@ class ServerSettings(_Strict):
     max_pending_requests: int = Field(4, ge=1)  # running + waiting; more get 503 with Retry-After
     retry_after_s: int = Field(2, ge=1)  # the Retry-After of a 503
     max_body_bytes: int = Field(1_048_576, ge=1024)  # larger request bodies are refused with 413, unread
+    # on SIGTERM / Ctrl-C, answers still being sent get this long, then they are cut (a client that
+    # never reads would otherwise keep the server from stopping)
+    shutdown_grace_s: float = Field(5.0, ge=0)
     # browser pages on these origins may call the service (CORS); [] none, ["*"] any (e.g. a local SillyTavern)
     cors_origins: list[str] = Field(default_factory=list)
     first_segment_min_chars: int = Field(4, ge=1)  # stream mode: a short first segment for fast first audio

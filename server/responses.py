@@ -10,6 +10,7 @@ All three share admission, voices, cancellation on disconnect and error handling
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -56,9 +57,10 @@ class AudioStream(StreamingResponse):
     connection, so the client sees a transfer cut short (curl exit 18, httpx RemoteProtocolError),
     never a shorter answer that looks complete."""
 
-    def __init__(self, content: AsyncIterator[bytes], on_close: Callable, **kwargs):
+    def __init__(self, content: AsyncIterator[bytes], on_close: Callable, encoder: Encoder, **kwargs):
         super().__init__(content, **kwargs)
         self._on_close = on_close
+        self._encoder = encoder
 
     async def stream_response(self, send) -> None:
         try:
@@ -71,6 +73,7 @@ class AudioStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             await self.body_iterator.aclose()
+            self._encoder.close()  # a codec of an answer cut short is freed now, not at garbage collection
             await self._on_close()
 
 
@@ -87,10 +90,12 @@ def audio_headers(encoder: Encoder) -> dict[str, str]:
     return {"X-Sample-Rate": str(encoder.output_rate), "Cache-Control": "no-store"}
 
 
-def whole_file(pcm: np.ndarray, sample_rate: int, fmt: str, headers: dict[str, str] | None = None) -> Response:
-    """``pcm`` as one file in ``fmt``, with its headers."""
+async def whole_file(pcm: np.ndarray, sample_rate: int, fmt: str, headers: dict[str, str] | None = None) -> Response:
+    """``pcm`` as one file in ``fmt``, with its headers; encoded off the event loop (minutes of MP3
+    take seconds, and the other streams must not stall meanwhile)."""
     info = Encoder(fmt, sample_rate)  # the format's content type and rate (no codec is opened)
-    return Response(encode(pcm, sample_rate, fmt), media_type=info.content_type,
+    data = await asyncio.to_thread(encode, pcm, sample_rate, fmt)
+    return Response(data, media_type=info.content_type,
                     headers={**audio_headers(info), **(headers or {})})
 
 
@@ -113,7 +118,7 @@ async def stream_audio(request: Request, job: Job, fmt: str, headers: dict[str, 
     svc = service(request)
     voice = await job_voice(svc, job)
     encoder = open_encoder(fmt, voice.sample_rate)
-    return AudioStream(encoded(svc.events(job, voice), encoder), on_close=job.close,
+    return AudioStream(encoded(svc.events(job, voice), encoder), on_close=job.close, encoder=encoder,
                        media_type=encoder.content_type, headers={**audio_headers(encoder), **(headers or {})})
 
 
@@ -141,7 +146,7 @@ async def whole_audio(request: Request, job: Job, fmt: str, headers: dict[str, s
         return Response(status_code=CLIENT_GONE)
     finally:
         await job.close()
-    return whole_file(pcm, voice.sample_rate, fmt, headers)
+    return await whole_file(pcm, voice.sample_rate, fmt, headers)
 
 
 def sse(data: dict) -> bytes:
@@ -209,5 +214,6 @@ async def event_stream(request: Request, job: Job, fmt: str,
     svc = service(request)
     voice = await job_voice(svc, job)
     encoder = open_encoder(fmt, voice.sample_rate)
-    return AudioStream(render(svc.events(job, voice), encoder), on_close=job.close, media_type="text/event-stream",
+    return AudioStream(render(svc.events(job, voice), encoder), on_close=job.close, encoder=encoder,
+                       media_type="text/event-stream",
                        headers={**audio_headers(encoder), "X-Accel-Buffering": "no", **(headers or {})})

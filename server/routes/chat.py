@@ -66,7 +66,7 @@ async def chat2audio(body: ChatRequest, request: Request) -> Response:
         return Response(status_code=CLIENT_GONE)
     finally:
         await job.close()
-    return whole_file(spoken.pcm, spoken.sample_rate, fmt, {"X-Reply-Text": quote(spoken.text, safe="")})
+    return await whole_file(spoken.pcm, spoken.sample_rate, fmt, {"X-Reply-Text": quote(spoken.text, safe="")})
 
 
 @router.get("/speakers", response_model=list[SpeakerInfo], summary="The speakers of the config",

@@ -385,3 +385,17 @@ def test_demo_mode_can_serve_a_v2pro_voice(demo_cache):
     pcm, sr = sf.read(io.BytesIO(r.content), dtype="int16")
     assert sr == 32000 and pcm.size > 0 and np.abs(pcm).max() > 1000  # audible, as the v2 demo voice
     assert models.engine.voices.get(app.state.service.voices.load_blocking("Nahida")).voice.version == "v2Pro"
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus", "aac", "flac", "wav"])
+def test_an_encoder_of_an_answer_cut_short_can_be_closed_at_any_point(fmt):
+    from server.audio import open_encoder
+
+    cut = open_encoder(fmt, 32000)
+    cut.start(), cut.feed(np.zeros(3200, dtype=np.int16))
+    cut.close()  # a client gone mid-answer: the codec is freed now (it held threads until garbage collection)
+    cut.close()
+    whole = open_encoder(fmt, 32000)
+    data = whole.start() + whole.feed(np.zeros(3200, dtype=np.int16)) + whole.finish()
+    whole.close()  # what every streamed answer does at its end, finished or not
+    assert len(data) > 0

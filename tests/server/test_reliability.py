@@ -302,6 +302,28 @@ def test_a_stream_that_fails_after_its_headers_is_cut_short_never_ended_as_if_co
         stop_server(server)
 
 
+def test_a_stop_signal_cuts_answers_still_running_after_the_grace(demo_cache, tmp_path):
+    import signal
+    import subprocess
+
+    from tests.server.conftest import start_server
+
+    server = start_server("app_stream.py", demo_cache, tmp_path)  # the shipped config: server.shutdown_grace_s 5
+    long_text = "今天天气很好，我们一起去公园散步吧。" * 200  # minutes of synthesis
+    with httpx.stream("POST", f"{server.url}/tts", json={"text": long_text, "text_lang": "zh", "speaker": SPEAKER,
+                                                         "streaming_mode": True}, timeout=60) as r:
+        assert r.status_code == 200
+        wait_for(server, lambda c: c["active"] == 1, "the stream runs")
+        server.proc.send_signal(signal.SIGTERM)  # the client keeps the answer open and reads nothing
+        try:
+            assert server.proc.wait(timeout=90) == -signal.SIGTERM  # uvicorn ends as the signal did; before: it
+            # waited for the whole answer
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            pytest.fail("the server did not stop while an answer was still being sent")
+    assert "timeout graceful shutdown exceeded" in server.log_text()
+
+
 @pytest.fixture()
 def broken_nahida(demo_cache, tmp_path):
     """The demo config with Nahida's GPT file replaced by a corrupt one (and the path to fix it)."""
