@@ -61,7 +61,7 @@ class TTSSettings(_Strict):
     # for a multi-segment reply); each segment then has its own seed-derived random stream; 1 = upstream's order
     t2s_batch: int = Field(1, ge=1, le=16)
     # the GPT decodes the segments of all requests together, up to this many at once (tts.scheduler:
-    # each segment gets exactly the tokens it gets alone; 8 streams ~3-4x the throughput on CPU);
+    # each segment gets exactly the tokens it gets alone; 8 streams ~1.8x the throughput on a 2-core CPU);
     # 0 = one request at a time, each decoding in its own thread (the way before batching)
     batch_rows: int = Field(8, ge=0, le=64)
     max_voices: int = Field(4, ge=1)  # voices held in memory; the least recently used one leaves first

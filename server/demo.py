@@ -107,13 +107,16 @@ def build_demo_config(cache: Path, base: AppConfig | None = None, version: str =
     if base is not None:
         llm = LLMConfig(model_path=llm_dir, device="cpu", temperature=base.llm.temperature, top_p=base.llm.top_p,
                         max_new_tokens=min(base.llm.max_new_tokens, DEMO_MAX_NEW_TOKENS),
-                        repetition_penalty=base.llm.repetition_penalty)
+                        repetition_penalty=base.llm.repetition_penalty,
+                        max_context_tokens=base.llm.max_context_tokens)
         server, defaults = base.server, base.voice_defaults
         speakers = {name: s.model_copy(update=voice) for name, s in base.speakers.items()}
     else:
         llm = LLMConfig(model_path=llm_dir, device="cpu", max_new_tokens=DEMO_MAX_NEW_TOKENS)
         server, defaults = ServerSettings(), VoiceDefaults()
         speakers = {name: SpeakerConfig(prompt=default_prompt(name), **voice) for name in DEMO_SPEAKERS}
-    return AppConfig(llm=llm, tts=TTSSettings(bert_path=tts.bert, cnhubert_path=tts.hubert, device="cpu",
-                                              sv_path=sv_path),
-                     server=server, voice_defaults=defaults, speakers=speakers)
+    models = {"bert_path": tts.bert, "cnhubert_path": tts.hubert, "g2pw_path": None, "sv_path": sv_path,
+              "device": "cpu", "dtype": "auto"}
+    # the base's way of running the engine (batch_rows, t2s_batch, fast modes, max_voices) with the demo models
+    engine = base.tts.model_copy(update=models) if base is not None else TTSSettings(**models)
+    return AppConfig(llm=llm, tts=engine, server=server, voice_defaults=defaults, speakers=speakers)

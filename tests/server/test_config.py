@@ -259,3 +259,15 @@ def test_batching_settings_out_of_range_are_named(tmp_path, key, value, message)
     data["tts"][key] = value
     path = write(tmp_path, data)
     assert error_of(path).splitlines()[-1] == f"{path}: tts.{key}: {message}"
+
+
+def test_demo_keeps_the_configs_way_of_running_the_engine_with_the_demo_models(demo_cache, tmp_path):
+    from server.demo import build_demo_config
+
+    data = shipped_data()
+    data["tts"].update(batch_rows=0, t2s_batch=4, t2s_fast="int8", max_voices=2, dtype="fp16")
+    data["llm"]["max_context_tokens"] = 1024
+    demo = build_demo_config(demo_cache, base=load_config(write(tmp_path, data)))
+    assert (demo.tts.batch_rows, demo.tts.t2s_batch, demo.tts.t2s_fast, demo.tts.max_voices) == (0, 4, "int8", 2)
+    assert (demo.tts.device, demo.tts.dtype, demo.tts.g2pw_path) == ("cpu", "auto", None)  # the demo models' own
+    assert demo.tts.bert_path.is_relative_to(demo_cache) and demo.llm.max_context_tokens == 1024
