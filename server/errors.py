@@ -94,6 +94,16 @@ def allowed_methods(request: Request) -> list[str]:
                    for route in request.app.router.routes)]
 
 
+def llm_problem(exc: BaseException) -> tuple[int, str]:
+    """The status and detail of an answer whose LLM raised ``exc`` (422: the prompt does not fit
+    its context, the client's to fix; 502: the LLM failed; 500: anything else, a bug)."""
+    if isinstance(exc, PromptTooLong):
+        return 422, f"PromptTooLong: {exc}"
+    if isinstance(exc, LLMError):
+        return 502, f"LLMError: {exc}"
+    return 500, f"the LLM failed ({type(exc).__name__}); the server log has the details"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` in the one shape (validation, HTTP, RequestError, LLM, unexpected)."""
 
@@ -123,11 +133,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LLMError)
     async def _llm(request: Request, exc: LLMError) -> JSONResponse:
-        if isinstance(exc, PromptTooLong):
-            logger.warning("refused: %s", exc)
-            return error_response(422, f"PromptTooLong: {exc}")
-        logger.error("LLM failed: %s", exc)
-        return error_response(502, f"LLMError: {exc}")
+        status, detail = llm_problem(exc)
+        logger.log(logging.WARNING if status == 422 else logging.ERROR, "LLM: %s", detail)
+        return error_response(status, detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from LLM import ChatModel, ChatOptions, LLMError, PromptTooLong, SpeechCleaner, Turn, clean_for_speech
+from LLM import ChatModel, ChatOptions, SpeechCleaner, Turn, clean_for_speech
 from server.config import AppConfig, ResolvedSpeaker
-from server.errors import RequestError, clip
+from server.errors import RequestError, clip, llm_problem
 from server.schemas import ChatRequest
 from tts import IncrementalSegmenter, SynthesisOptions
 from tts.options import resolve_seed, segment_seed
@@ -124,15 +124,6 @@ class Failed:
 
     detail: str
     status: int
-
-
-def llm_failure(exc: BaseException) -> Failed:
-    """The Failed event of a reply whose LLM raised ``exc``."""
-    if isinstance(exc, PromptTooLong):
-        return Failed(f"PromptTooLong: {exc}", 422)
-    if isinstance(exc, LLMError):
-        return Failed(f"LLMError: {exc}", 502)
-    return Failed(f"the LLM failed ({type(exc).__name__}); the server log has the details", 500)
 
 
 Event = TextDelta | SegmentStart | Audio | SegmentEnd | Done | Failed
@@ -417,7 +408,8 @@ class ChatService:
                 if isinstance(item, BaseException):
                     logger.error("request %d: the LLM failed: %s", job.id, item)
                     job.error = item
-                    out.put_nowait(llm_failure(item))
+                    status, detail = llm_problem(item)
+                    out.put_nowait(Failed(detail, status))
                     return
                 if item is _END:
                     break

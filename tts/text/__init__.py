@@ -64,6 +64,12 @@ def _language_pieces(text: str, language: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def _spoken_text(text: str, language: str) -> str:
+    """``text`` with numbers, money, units, dates and symbols of Chinese sentences read in Chinese,
+    before the language split could send them to the English g2p (upstream splits first)."""
+    return re.sub(r" {2,}", " ", read_aloud(text, language))
+
+
 def unspoken_pieces(text: str, language: str = "auto") -> list[tuple[str, str]]:
     """The ``(language, piece)`` pieces of ``text`` the frontend skips: with ``language="auto"``,
     those detected as a language other than Chinese and English (Japanese kana, Korean Hangul)."""
@@ -71,8 +77,8 @@ def unspoken_pieces(text: str, language: str = "auto") -> list[tuple[str, str]]:
         return []
     from .langsplit import split_by_language
 
-    text = re.sub(r" {2,}", " ", read_aloud(text, language))
-    return [(lang, piece) for lang, piece in split_by_language(text, language) if lang not in SPOKEN]
+    return [(lang, piece) for lang, piece in split_by_language(_spoken_text(text, language), language)
+            if lang not in SPOKEN]
 
 
 class Frontend:
@@ -101,9 +107,7 @@ class Frontend:
             raise ValueError(f"language {language!r} is not supported; expected one of {LANGUAGES}")
         if version not in self._zh:
             raise ValueError(f"version {version!r} is not supported; expected one of {tuple(self._zh)}")
-        # numbers, money, units, dates and symbols of Chinese sentences read in Chinese, before the
-        # language split could send them to the English g2p (upstream splits first)
-        text = re.sub(r" {2,}", " ", read_aloud(text, language))
+        text = _spoken_text(text, language)
         phones = self._phones(text, language, version)
         if len(phones) < MIN_PHONES:
             phones = self._phones("." + text, language, version)

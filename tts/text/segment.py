@@ -54,8 +54,9 @@ def _address_positions(text: str) -> frozenset[int]:
                      for m in ADDRESS.finditer(text, run.start(), run.end()) for i in range(m.start(), m.end()))
 
 
-_ADDRESS_CHAR = re.compile(r"[A-Za-z0-9._%+@/:-]")
-_ADDRESS_RUN = re.compile(r"[A-Za-z0-9._%+@/:-]+")
+_ADDRESS_CHARS = r"[A-Za-z0-9._%+@/:-]"
+_ADDRESS_CHAR = re.compile(_ADDRESS_CHARS)
+_ADDRESS_RUN = re.compile(_ADDRESS_CHARS + "+")
 
 
 def _address_may_go_on(buf: str, i: int) -> bool:
